@@ -1,0 +1,1 @@
+# bench/: `make bench` (never part of `make check`)

@@ -1,0 +1,2 @@
+/* cbpf/gen.c: not written yet */
+typedef int sniff_stub_cbpf_gen_c;

@@ -1,0 +1,2 @@
+/* cbpf/interp.c: not written yet */
+typedef int sniff_stub_cbpf_interp_c;

@@ -1,0 +1,2 @@
+/* cbpf/opt.c: not written yet */
+typedef int sniff_stub_cbpf_opt_c;

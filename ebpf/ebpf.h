@@ -1,0 +1,56 @@
+/* ebpf.h - internal interface of the eBPF stage.
+ *
+ * Sections, one per file:
+ *   translate.c  classic -> eBPF with the kernel's socket-filter semantics
+ *                (two passes, like bpf_convert_filter: measure, then emit)
+ *   load.c       bpf(BPF_PROG_LOAD) / BPF_PROG_TEST_RUN wrappers
+ *   dump.c       eBPF text (readable and numeric), table driven
+ */
+#ifndef SNIFF_EBPF_H
+#define SNIFF_EBPF_H
+
+#include <stdint.h>
+#include <linux/bpf.h>
+#include "sniff.h"
+
+/* eBPF instructions that read like assembly (kernel include/linux/filter.h). */
+#define EB_INSN(c, d, s, o, i) \
+	((struct sniff_ebpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define EB_ALU64_REG(op, d, s)   EB_INSN(BPF_ALU64 | BPF_OP(op) | BPF_X, d, s, 0, 0)
+#define EB_ALU32_REG(op, d, s)   EB_INSN(BPF_ALU | BPF_OP(op) | BPF_X, d, s, 0, 0)
+#define EB_ALU64_IMM(op, d, i)   EB_INSN(BPF_ALU64 | BPF_OP(op) | BPF_K, d, 0, 0, i)
+#define EB_ALU32_IMM(op, d, i)   EB_INSN(BPF_ALU | BPF_OP(op) | BPF_K, d, 0, 0, i)
+#define EB_MOV64_REG(d, s)       EB_INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define EB_MOV32_REG(d, s)       EB_INSN(BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
+#define EB_MOV64_IMM(d, i)       EB_INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define EB_MOV32_IMM(d, i)       EB_INSN(BPF_ALU | BPF_MOV | BPF_K, d, 0, 0, i)
+#define EB_LD_ABS(size, i)       EB_INSN(BPF_LD | BPF_SIZE(size) | BPF_ABS, 0, 0, 0, i)
+#define EB_LD_IND(size, s, i)    EB_INSN(BPF_LD | BPF_SIZE(size) | BPF_IND, 0, s, 0, i)
+#define EB_LDX_MEM(size, d, s, o) EB_INSN(BPF_LDX | BPF_SIZE(size) | BPF_MEM, d, s, o, 0)
+#define EB_STX_MEM(size, d, s, o) EB_INSN(BPF_STX | BPF_SIZE(size) | BPF_MEM, d, s, o, 0)
+#define EB_ST_MEM(size, d, o, i) EB_INSN(BPF_ST | BPF_SIZE(size) | BPF_MEM, d, 0, o, i)
+#define EB_JMP_REG(op, d, s, o)  EB_INSN(BPF_JMP | BPF_OP(op) | BPF_X, d, s, o, 0)
+#define EB_JMP_IMM(op, d, i, o)  EB_INSN(BPF_JMP | BPF_OP(op) | BPF_K, d, 0, o, i)
+#define EB_JMP32_REG(op, d, s, o) EB_INSN(BPF_JMP32 | BPF_OP(op) | BPF_X, d, s, o, 0)
+#define EB_JMP32_IMM(op, d, i, o) EB_INSN(BPF_JMP32 | BPF_OP(op) | BPF_K, d, 0, o, i)
+#define EB_JA(o)                 EB_INSN(BPF_JMP | BPF_JA, 0, 0, o, 0)
+#define EB_CALL(fn)              EB_INSN(BPF_JMP | BPF_CALL, 0, 0, 0, fn)
+#define EB_EXIT()                EB_INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+
+/* ---- translate.c */
+int eb_translate(const struct sniff_insn *insns, unsigned len, struct sniff_ebpf_prog *out);
+
+/* ---- load.c */
+int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz);
+/* Run PROG_FD on DATA (which must start with a 14-byte link header, see
+ * BPF-SEMANTICS.md) REPEAT times. Returns 0 / -errno; *ret = the filter's value,
+ * *ns = mean duration. */
+int eb_test_run(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
+		uint32_t *ret, uint32_t *ns);
+
+/* ---- dump.c */
+typedef void (*eb_print_fn)(void *ctx, const char *line);
+void eb_dump(const struct sniff_ebpf_insn *insns, unsigned len, int style,
+	     eb_print_fn fn, void *ctx);
+
+#endif /* SNIFF_EBPF_H */

@@ -1,0 +1,2 @@
+/* filters/arena.c: not written yet */
+typedef int sniff_stub_filters_arena_c;

@@ -1,0 +1,2 @@
+/* filters/ast.c: not written yet */
+typedef int sniff_stub_filters_ast_c;

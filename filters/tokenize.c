@@ -1,0 +1,2 @@
+/* filters/tokenize.c: not written yet */
+typedef int sniff_stub_filters_tokenize_c;

@@ -1,0 +1,230 @@
+/* sniff.h - public API of libsniff: filter compiler, classic and eBPF
+ * programs, live capture on Linux AF_PACKET sockets, pcap files.
+ *
+ * Conventions (see docs/ and libsniff(3)):
+ *  - every exported symbol starts with sniff_ and carries SNIFF_API;
+ *  - functions returning int give 0 (or a count/fd) on success, -errno on failure;
+ *  - functions returning pointers give NULL and set errno on failure;
+ *  - option structs start with `size_t sz`; declare them with SNIFF_OPTS() so that
+ *    new fields added later never break old callers.
+ */
+#ifndef SNIFF_H
+#define SNIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SNIFF_API __attribute__((visibility("default")))
+
+#define SNIFF_VERSION_MAJOR 0
+#define SNIFF_VERSION_MINOR 1
+#define SNIFF_VERSION_PATCH 0
+
+/* Declare and zero an options struct with its size filled in:
+ *   SNIFF_OPTS(sniff_compile_opts, o, .optimize = 1);                        */
+#define SNIFF_OPTS(TYPE, NAME, ...) \
+	struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+
+SNIFF_API const char *sniff_version(void);
+/* Text for a -errno (or errno) value, including sniff's own codes. */
+SNIFF_API const char *sniff_strerror(int err);
+
+/* Log levels and the one log path: every diagnostic the library prints goes
+ * through this callback (default: warnings and errors to stderr). */
+enum sniff_log_level { SNIFF_LOG_ERROR, SNIFF_LOG_WARN, SNIFF_LOG_INFO, SNIFF_LOG_DEBUG };
+typedef void (*sniff_log_fn)(enum sniff_log_level level, const char *msg, void *ctx);
+SNIFF_API void sniff_set_log(sniff_log_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------------
+ * Link types: the pcap DLT_* values (what pcap_datalink() returns).
+ */
+enum sniff_linktype {
+	SNIFF_DLT_NULL = 0,        /* BSD loopback, host-order AF */
+	SNIFF_DLT_EN10MB = 1,      /* Ethernet */
+	SNIFF_DLT_RAW = 12,        /* raw IPv4/IPv6 (LINKTYPE_RAW 101 in files) */
+	SNIFF_DLT_LOOP = 108,      /* OpenBSD loopback, network-order AF */
+	SNIFF_DLT_LINUX_SLL = 113, /* Linux cooked v1 */
+	SNIFF_DLT_IPV4 = 228,
+	SNIFF_DLT_IPV6 = 229,
+	SNIFF_DLT_LINUX_SLL2 = 276, /* Linux cooked v2 */
+};
+/* Name as tcpdump -y takes it ("EN10MB") <-> value; -1/NULL if unknown. */
+SNIFF_API int sniff_linktype_from_name(const char *name);
+SNIFF_API const char *sniff_linktype_name(int linktype);
+SNIFF_API const char *sniff_linktype_description(int linktype);
+
+/* ------------------------------------------------------------------------
+ * Errors with a place: filter compile errors, validator errors.
+ */
+struct sniff_error {
+	int column;      /* 1-based column in the expression, 0 when none */
+	int length;      /* characters to underline, >= 1 when column > 0 */
+	char msg[256];   /* one line, no trailing newline */
+};
+/* Print "PREFIX: filter error at column N: MSG\n  EXPR\n  ^^^\n" style text. */
+SNIFF_API void sniff_error_print(FILE *out, const char *prefix, const char *expr,
+				 const struct sniff_error *err);
+
+/* ------------------------------------------------------------------------
+ * Classic BPF programs (same layout as struct sock_filter / struct bpf_insn).
+ */
+struct sniff_insn {
+	uint16_t code;
+	uint8_t jt;
+	uint8_t jf;
+	uint32_t k;
+};
+
+struct sniff_prog {
+	unsigned int len;
+	struct sniff_insn *insns;
+};
+
+enum sniff_filter_mode {
+	SNIFF_MODE_SAVEFILE = 0, /* VLAN tags inline in the data (files, -r) */
+	SNIFF_MODE_LINUX = 1,    /* live Linux socket: VLAN and direction via ancillary loads */
+};
+
+#define SNIFF_NETMASK_UNKNOWN 0xffffffffu
+#define SNIFF_DEFAULT_SNAPLEN 262144u
+
+struct sniff_compile_opts {
+	size_t sz;
+	uint32_t snaplen;             /* 0: SNIFF_DEFAULT_SNAPLEN */
+	uint32_t netmask;             /* host order; 0 is read as SNIFF_NETMASK_UNKNOWN */
+	int optimize;                 /* non-zero: run the optimizer */
+	enum sniff_filter_mode mode;
+	const char *names_dir;        /* NULL: /etc; else a folder with hosts, ethers,
+					 networks, services, protocols files */
+};
+#define sniff_compile_opts__last_field names_dir
+
+/* Compile EXPR for LINKTYPE. On error returns -EINVAL (or -ENOMEM...) and fills
+ * *err (when err != NULL). prog->insns is malloc'ed: free with sniff_prog_free. */
+SNIFF_API int sniff_compile(const char *expr, int linktype,
+			    const struct sniff_compile_opts *opts,
+			    struct sniff_prog *prog, struct sniff_error *err);
+SNIFF_API void sniff_prog_free(struct sniff_prog *prog);
+
+/* The kernel's bpf_check_classic rules: 0 or -EINVAL with the reason and the
+ * instruction index (in err->column, 0-based + 1). */
+SNIFF_API int sniff_prog_validate(const struct sniff_prog *prog, struct sniff_error *err);
+
+/* Run a validated program over a packet with libpcap's bpf_filter semantics.
+ * Returns the filter's return value (0 = drop, else the snap length). */
+SNIFF_API uint32_t sniff_prog_run(const struct sniff_prog *prog, const uint8_t *pkt,
+				  uint32_t wirelen, uint32_t caplen);
+
+/* Print in tcpdump's formats: style 1 = -d, 2 = -dd, 3 = -ddd. */
+SNIFF_API int sniff_prog_dump(const struct sniff_prog *prog, int style, FILE *out);
+
+/* ------------------------------------------------------------------------
+ * eBPF programs translated from classic ones (BPF_PROG_TYPE_SOCKET_FILTER).
+ */
+struct sniff_ebpf_insn {
+	uint8_t code;
+	uint8_t dst_reg : 4;
+	uint8_t src_reg : 4;
+	int16_t off;
+	int32_t imm;
+};
+
+struct sniff_ebpf_prog {
+	unsigned int len;
+	struct sniff_ebpf_insn *insns;
+};
+
+SNIFF_API int sniff_ebpf_translate(const struct sniff_prog *prog, struct sniff_ebpf_prog *out);
+SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog);
+/* Style 1: one readable instruction a line; 3: count then "code dst src off imm". */
+SNIFF_API int sniff_ebpf_dump(const struct sniff_ebpf_prog *prog, int style, FILE *out);
+/* BPF_PROG_LOAD as a socket filter. Returns an fd or -errno; on failure the
+ * verifier log (if any) is copied into log (NUL-terminated). */
+SNIFF_API int sniff_ebpf_load(const struct sniff_ebpf_prog *prog, char *log, size_t log_sz);
+
+/* ------------------------------------------------------------------------
+ * Capture handles: live (AF_PACKET, TPACKET_V3) or offline (pcap file).
+ */
+enum sniff_direction { SNIFF_DIR_INOUT = 0, SNIFF_DIR_IN = 1, SNIFF_DIR_OUT = 2 };
+
+struct sniff_pkthdr {
+	uint64_t ts_ns;      /* nanoseconds since the epoch */
+	uint32_t caplen;     /* bytes at data */
+	uint32_t len;        /* bytes on the wire */
+	int ifindex;         /* 0 when unknown (offline) */
+	uint8_t direction;   /* PACKET_HOST ... PACKET_OUTGOING (linux/if_packet.h) */
+	uint8_t vlan_valid;  /* the kernel stripped a VLAN tag (already put back in data) */
+	uint16_t vlan_tci;
+	uint16_t vlan_tpid;
+};
+
+struct sniff_stats {
+	uint64_t captured;   /* delivered to the callback */
+	uint64_t received;   /* accepted by the filter (tp_packets) */
+	uint64_t dropped;    /* dropped by the kernel for lack of room (tp_drops) */
+	uint64_t ifdropped;
+};
+
+struct sniff_capture_opts {
+	size_t sz;
+	uint32_t snaplen;                 /* 0: SNIFF_DEFAULT_SNAPLEN */
+	int promisc;                      /* non-zero: promiscuous mode */
+	enum sniff_direction direction;
+	size_t buffer_size;               /* ring bytes; 0: default (4 MiB) */
+	int latency_ms;                   /* block timeout; 0: default (10 ms) */
+	int tstamp_nano;                  /* pcap files in nanoseconds */
+};
+#define sniff_capture_opts__last_field tstamp_nano
+
+struct sniff_capture;
+
+typedef void (*sniff_packet_cb)(void *user, const struct sniff_pkthdr *hdr,
+				const uint8_t *data);
+
+/* Open a live capture on IFNAME. No packet is delivered before a filter is set
+ * and sniff_capture__activate() is called. NULL + errno on failure; a message
+ * saying which capability is missing is logged. */
+SNIFF_API struct sniff_capture *sniff_capture__open(const char *ifname,
+						    const struct sniff_capture_opts *opts);
+/* Open a pcap (or pcapng) file; "-" is stdin. */
+SNIFF_API struct sniff_capture *sniff_capture__open_offline(const char *path,
+							    char *errbuf, size_t errbuf_sz);
+SNIFF_API int sniff_capture__linktype(const struct sniff_capture *cap);
+SNIFF_API uint32_t sniff_capture__snaplen(const struct sniff_capture *cap);
+/* Compile EXPR for this capture's link type and mode and install it. */
+SNIFF_API int sniff_capture__set_filter(struct sniff_capture *cap, const char *expr,
+					int optimize, struct sniff_error *err);
+SNIFF_API int sniff_capture__set_prog(struct sniff_capture *cap, const struct sniff_prog *prog,
+				      char *log, size_t log_sz);
+/* Live: create the ring and bind (the filter is already attached). */
+SNIFF_API int sniff_capture__activate(struct sniff_capture *cap);
+/* Deliver up to COUNT packets (<= 0: no limit) until the end of the file or
+ * sniff_capture__break(). Returns packets delivered or -errno. */
+SNIFF_API long sniff_capture__loop(struct sniff_capture *cap, long count,
+				   sniff_packet_cb cb, void *user);
+/* Async-signal-safe and thread-safe: make the loop return soon. */
+SNIFF_API void sniff_capture__break(struct sniff_capture *cap);
+SNIFF_API int sniff_capture__stats(struct sniff_capture *cap, struct sniff_stats *st);
+SNIFF_API void sniff_capture__close(struct sniff_capture *cap);
+
+/* ------------------------------------------------------------------------
+ * pcap file writer (libpcap's savefile format).
+ */
+struct sniff_dumper;
+SNIFF_API struct sniff_dumper *sniff_dumper__open(const char *path, int linktype,
+						  uint32_t snaplen, int nano,
+						  char *errbuf, size_t errbuf_sz);
+SNIFF_API int sniff_dumper__write(struct sniff_dumper *d, const struct sniff_pkthdr *hdr,
+				  const uint8_t *data);
+SNIFF_API int sniff_dumper__flush(struct sniff_dumper *d);
+SNIFF_API int sniff_dumper__close(struct sniff_dumper *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SNIFF_H */

@@ -1,0 +1,2 @@
+/* lib/dumper.c: not written yet */
+typedef int sniff_stub_lib_dumper_c;

@@ -1,0 +1,2 @@
+/* lib/errors.c: not written yet */
+typedef int sniff_stub_lib_errors_c;

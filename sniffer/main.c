@@ -1,0 +1,2 @@
+#include <stdio.h>
+int main(void) { puts("sniff: not written yet"); return 1; }

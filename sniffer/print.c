@@ -1,0 +1,2 @@
+/* sniffer/print.c: not written yet */
+typedef int sniff_stub_sniffer_print_c;

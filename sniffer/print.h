@@ -1,0 +1,4 @@
+/* print.h - printer context */
+#ifndef SNIFF_PRINT_H
+#define SNIFF_PRINT_H
+#endif

@@ -1,0 +1,4 @@
+/* sniffer.h */
+#ifndef SNIFF_SNIFFER_H
+#define SNIFF_SNIFFER_H
+#endif
