@@ -1,2 +1,69 @@
-/* filters/arena.c: not written yet */
-typedef int sniff_stub_filters_arena_c;
+/* arena.c - one compilation's tokens, nodes and strings live in one arena,
+ * freed together, so the parser never tracks ownership on error paths. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "filters/filters.h"
+
+#define ARENA_CHUNK_MIN 4096
+#define ARENA_ALIGN 16
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size, used;
+	/* max_align_t keeps the payload aligned for any node type */
+	max_align_t data[];
+};
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_chunk *c = a->head;
+	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	void *p;
+
+	if (need < n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!c || c->size - c->used < need) {
+		size_t size = need > ARENA_CHUNK_MIN ? need : ARENA_CHUNK_MIN;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	memset(p, 0, n);
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *d = arena_alloc(a, n + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+void arena_free(struct arena *a)
+{
+	struct arena_chunk *c = a->head;
+
+	while (c) {
+		struct arena_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+}

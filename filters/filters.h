@@ -28,6 +28,100 @@ void arena_free(struct arena *a);
 int filter_error(struct sniff_error *err, int pos, int len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ---- tokenize.c: the lexer of libpcap's scanner.l. Like flex, it takes the
+ * longest match at each place and, on a tie, the rule listed first there
+ * (so "host" is a keyword, "hostx" a name, "tcp-syn" the number 2 and
+ * "20-30" a name). Keywords are lower case only, as in libpcap. */
+enum tok_kind {
+	TK_EOF,        /* end of the expression */
+	TK_NUM,        /* 80, 0x50, 0120 (octal), tcp-syn, icmp-echo, tcpflags ... */
+	TK_ID,         /* www.example.com, eth0, 20-30; \name (backslash removed) */
+	TK_HID,        /* 10.1.2.3, 10.1.2, 10.1 */
+	TK_HID6,       /* fe80::1, ::ffff:1.2.3.4 */
+	TK_EID,        /* 00:11:22:33:44:55, 00-11-.., 0011.2233.4455, 001122334455 */
+	TK_AID,        /* $0a */
+	TK_LPAREN,     /* ( */
+	TK_RPAREN,     /* ) */
+	TK_LBRACKET,   /* [ */
+	TK_RBRACKET,   /* ] */
+	TK_COLON,      /* : */
+	TK_PLUS,       /* + */
+	TK_MINUS,      /* - */
+	TK_STAR,       /* * */
+	TK_SLASH,      /* / */
+	TK_PERCENT,    /* % */
+	TK_AMP,        /* & */
+	TK_PIPE,       /* | */
+	TK_CARET,      /* ^ */
+	TK_LSH,        /* << */
+	TK_RSH,        /* >> */
+	TK_GT,         /* > */
+	TK_GE,         /* >= */
+	TK_LT,         /* < */
+	TK_LE,         /* <= */
+	TK_EQ,         /* = == */
+	TK_NE,         /* != */
+	TK_AND,        /* and && */
+	TK_OR,         /* or || */
+	TK_NOT,        /* not ! */
+	TK_PNAME,      /* ip, tcp, ether, link, ... (enum q_proto in num) */
+	TK_SRC,        /* src */
+	TK_DST,        /* dst */
+	TK_ADDRQ,      /* addr1..addr4, address1..4, ra, ta (enum q_dir in num) */
+	TK_HOST,       /* host */
+	TK_NET,        /* net */
+	TK_PORT,       /* port */
+	TK_PORTRANGE,  /* portrange */
+	TK_GATEWAY,    /* gateway */
+	TK_PROTO,      /* proto */
+	TK_PROTOCHAIN, /* protochain */
+	TK_NETMASK,    /* mask */
+	TK_LESS,       /* less */
+	TK_GREATER,    /* greater */
+	TK_BYTE,       /* byte */
+	TK_BROADCAST,  /* broadcast */
+	TK_MULTICAST,  /* multicast */
+	TK_INBOUND,    /* inbound */
+	TK_OUTBOUND,   /* outbound */
+	TK_IFINDEX,    /* ifindex */
+	TK_LEN,        /* len length */
+	TK_VLAN,       /* vlan */
+	TK_MPLS,       /* mpls */
+	TK_PPPOED,     /* pppoed */
+	TK_PPPOES,     /* pppoes */
+	TK_GENEVE,     /* geneve */
+	TK_VXLAN,      /* vxlan */
+	TK_LLC,        /* llc */
+	TK_TYPE,       /* type (802.11) */
+	TK_SUBTYPE,    /* subtype */
+	TK_DIR,        /* dir direction */
+	TK_PF_IFNAME,  /* on ifname (pflog) */
+	TK_PF_RSET,    /* rset ruleset */
+	TK_PF_RNR,     /* rnr rulenum */
+	TK_PF_SRNR,    /* srnr subrulenum */
+	TK_PF_REASON,  /* reason */
+	TK_PF_ACTION,  /* action */
+	TK_ATMTYPE,    /* lane metac bcc oamf4ec oamf4sc sc ilmic */
+	TK_ATMMULTI,   /* oam oamf4 connectmsg metaconnect */
+	TK_ATMFIELD,   /* vpi vci */
+	TK_MTP2TYPE,   /* fisu lssu lsu msu hfisu hlssu hmsu */
+	TK_MTP3FIELD,  /* sio opc dpc sls hsio hopc hdpc hsls */
+};
+
+struct token {
+	enum tok_kind kind;
+	int pos, len;        /* place in the expression (EOF: that of the last token) */
+	const char *s;       /* ID (unescaped), HID, HID6, EID, AID text */
+	uint32_t num;        /* NUM value; PNAME: enum q_proto; ADDRQ: enum q_dir */
+	struct token *next;  /* the list always ends with one TK_EOF */
+	struct token *match; /* '(': its ')' (NULL if none), so lookahead stays linear */
+};
+
+/* Split EXPR into tokens (allocated in A). Number overflow, bad octal digits,
+ * malformed MAC and IPv6 addresses and stray characters are reported here. */
+int filter_tokenize(const char *expr, struct arena *a, struct token **out,
+		    struct sniff_error *err);
+
 /* ---- Qualifiers: the three parts of "[proto] [dir] [type] id" (libpcap's Q_*). */
 enum q_proto {
 	QP_DEFAULT,  /* none given */
@@ -195,6 +289,21 @@ struct node {
 	const char *s;        /* LLC subtype name, OTHER_LT keyword, PROTO/LOAD keyword text */
 };
 
+/* What the parser puts where (beyond the field comments above):
+ *  - ND_PRIM: q is complete (inherited qualifiers filled in); pos/len cover
+ *    the qualifiers and the id for the first primitive of a list ("tcp port
+ *    80"), only the id for inherited ones ("443" in "tcp port 80 or 443");
+ *    id.pos/len always cover just the id. An ID token under 'portrange'
+ *    becomes ID_PORTRANGE; ID_ARCNET keeps its '$'; ID_IPV4 text is not
+ *    range-checked ("256.1.1.1" reaches the generator, as in libpcap).
+ *  - ND_PROTO, ND_LOAD, ND_BROADCAST, ND_MULTICAST: s is the protocol keyword
+ *    as written ("ether", "link"); NULL for a bare broadcast/multicast.
+ *  - ND_LOAD: num is the size, already checked to be 1, 2 or 4.
+ *  - ND_LLC: s is the subtype in lower case ("i", "rnr", "sabme"), NULL alone.
+ *  - ND_OTHER_LT: s is the first keyword as written ("vpi", "on", "type").
+ *  - and/or chains are left-deep: "a or b or c" is (or (or a b) c).
+ */
+
 /* ---- parse.c
  * Parse EXPR into *out (NULL for the empty expression, which accepts every
  * packet). Qualifier inheritance ("host a or b", "tcp port 80 or 443") and id
@@ -203,7 +312,8 @@ struct node {
 int filter_parse(const char *expr, struct arena *a, struct node **out,
 		 struct sniff_error *err);
 
-/* Print the AST as an S-expression (tests and `sniff --ast`). */
+/* ---- ast.c: print the AST as an S-expression (tests and `sniff --ast`):
+ * (and (prim tcp - port 80) (not (proto udp))), "-" for an unset qualifier. */
 void filter_ast_print(const struct node *n, FILE *out);
 
 #endif /* SNIFF_FILTERS_H */
