@@ -1,2 +1,442 @@
-/* cbpf/graph.c: not written yet */
-typedef int sniff_stub_cbpf_graph_c;
+/* cbpf/graph.c: the block graph, and its conversion from and to flat programs.
+ *
+ * Layout follows libpcap's convert_code_r(): a depth-first walk that visits the
+ * false successor before the true one and places each block in front of
+ * everything placed so far.  The result is "block, its jt side, its jf side",
+ * which is what makes our -d text byte-identical to tcpdump's whenever the
+ * graphs agree.
+ *
+ * A conditional exit whose jt and jf are the same block is an unconditional
+ * edge: the emitter writes a `ja` for it, or nothing when the target is laid
+ * out next.  cb_graph_from_prog() uses that form for a `ja` that follows
+ * statements and for a fall-through into a jump target.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cbpf/cbpf.h"
+
+struct cb_block *cb_block_new(struct cb_graph *g)
+{
+	struct cb_block *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	b->id = g->nblocks++;
+	b->code = BPF_RET | BPF_K;
+	b->pos = -1;
+	b->len = -1;
+	b->next_alloc = g->blocks;
+	g->blocks = b;
+	return b;
+}
+
+int cb_block_add(struct cb_block *b, uint16_t code, uint32_t k)
+{
+	if (b->nstmts == b->capstmts) {
+		unsigned cap = b->capstmts ? 2 * b->capstmts : 4;
+		struct cb_stmt *s = realloc(b->stmts, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		b->stmts = s;
+		b->capstmts = cap;
+	}
+	b->stmts[b->nstmts].code = code;
+	b->stmts[b->nstmts].k = k;
+	b->nstmts++;
+	return 0;
+}
+
+void cb_graph_free(struct cb_graph *g)
+{
+	struct cb_block *b, *next;
+
+	if (!g)
+		return;
+	for (b = g->blocks; b; b = next) {
+		next = b->next_alloc;
+		free(b->stmts);
+		free(b);
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+/* ---- graph -> program ---------------------------------------------------- */
+
+static int is_ret(const struct cb_block *b)
+{
+	return BPF_CLASS(b->code) == BPF_RET;
+}
+
+/* Return blocks without statements are interchangeable when they return the
+ * same thing; the emitter keeps the first one the walk meets. */
+struct ret_table {
+	struct cb_block **v;
+	unsigned n, cap;
+};
+
+static struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *err)
+{
+	unsigned i;
+
+	if (!b || !is_ret(b) || b->nstmts)
+		return b;
+	for (i = 0; i < t->n; i++)
+		if (t->v[i]->code == b->code &&
+		    (BPF_RVAL(b->code) == BPF_A || t->v[i]->k == b->k))
+			return t->v[i];
+	if (t->n == t->cap) {
+		unsigned cap = t->cap ? 2 * t->cap : 8;
+		struct cb_block **v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v) {
+			*err = -ENOMEM;
+			return b;
+		}
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = b;
+	return b;
+}
+
+struct layout {
+	struct cb_block **order;   /* blocks in program order */
+	unsigned n;
+	struct cb_block **jt, **jf; /* successors after return sharing, by order index */
+	unsigned *start;            /* first instruction of each block */
+	unsigned char *longjt, *longjf;
+};
+
+static unsigned emit_epoch;
+
+/* Reverse post-order of a walk that takes jf before jt (see the file comment).
+ * Iterative: a 10,000-host filter is a chain tens of thousands of blocks deep. */
+static int layout_order(const struct cb_graph *g, struct layout *L)
+{
+	struct frame { struct cb_block *b; int state; } *stack;
+	struct ret_table rets = { 0 };
+	struct cb_block *b, **post;
+	unsigned sp = 0, npost = 0, nb, i, epoch;
+	int err = 0;
+
+	/* a fresh epoch marks what is laid out, instead of clearing every block
+	 * of a graph that may hold many dead ones */
+	epoch = __atomic_add_fetch(&emit_epoch, 1, __ATOMIC_RELAXED) | 0x80000000u;
+	nb = g->nblocks;
+	stack = malloc((nb + 1) * sizeof(*stack));
+	post = malloc((nb + 1) * sizeof(*post));
+	if (!stack || !post) {
+		err = -ENOMEM;
+		goto out;
+	}
+	b = ret_canon(&rets, g->entry, &err);
+	b->mark = epoch;
+	stack[sp++] = (struct frame){ b, 0 };
+	while (sp && !err) {
+		struct frame *f = &stack[sp - 1];
+		struct cb_block *child = NULL;
+
+		if (is_ret(f->b) || f->state == 2) {
+			post[npost++] = f->b;
+			sp--;
+			continue;
+		}
+		if (f->state == 0) {
+			child = ret_canon(&rets, BPF_OP(f->b->code) == BPF_JA ? f->b->jt : f->b->jf,
+					  &err);
+			f->state = 1;
+		} else {
+			child = ret_canon(&rets, f->b->jt, &err);
+			f->state = 2;
+		}
+		if (!child) {
+			err = -EINVAL;
+			break;
+		}
+		if (child->mark != epoch) {
+			if (sp > nb) {
+				err = -EINVAL;	/* more blocks than the graph counts */
+				break;
+			}
+			child->mark = epoch;
+			stack[sp++] = (struct frame){ child, 0 };
+		}
+	}
+	if (err)
+		goto out;
+	L->n = npost;
+	L->order = malloc(npost * sizeof(*L->order));
+	L->jt = calloc(npost, sizeof(*L->jt));
+	L->jf = calloc(npost, sizeof(*L->jf));
+	L->start = calloc(npost + 1, sizeof(*L->start));
+	L->longjt = calloc(npost, 1);
+	L->longjf = calloc(npost, 1);
+	if (!L->order || !L->jt || !L->jf || !L->start || !L->longjt || !L->longjf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < npost; i++) {
+		L->order[i] = post[npost - 1 - i];
+		L->order[i]->offset = (int)i;
+	}
+	for (i = 0; i < npost; i++) {
+		b = L->order[i];
+		if (is_ret(b))
+			continue;
+		L->jt[i] = ret_canon(&rets, b->jt, &err);
+		/* a `ja` exit is unconditional whatever jf says */
+		L->jf[i] = BPF_OP(b->code) == BPF_JA ? L->jt[i] : ret_canon(&rets, b->jf, &err);
+	}
+out:
+	free(stack);
+	free(post);
+	free(rets.v);
+	return err;
+}
+
+/* Instructions the exit of block i takes. */
+static unsigned exit_len(const struct layout *L, unsigned i)
+{
+	const struct cb_block *b = L->order[i];
+
+	if (is_ret(b))
+		return 1;
+	if (L->jt[i] == L->jf[i])
+		return (unsigned)L->jt[i]->offset == i + 1 ? 0 : 1;
+	return 1u + L->longjt[i] + L->longjf[i];
+}
+
+static void place(struct layout *L)
+{
+	unsigned i, pc = 0;
+
+	for (i = 0; i < L->n; i++) {
+		L->start[i] = pc;
+		pc += L->order[i]->nstmts + exit_len(L, i);
+	}
+	L->start[L->n] = pc;
+}
+
+/* Mark the conditionals whose targets are out of reach of 8 bits.  Adding a
+ * `ja` only lengthens other jumps, so marks only grow and this terminates. */
+static void fix_long_jumps(struct layout *L)
+{
+	int changed = 1;
+	unsigned i;
+
+	while (changed) {
+		changed = 0;
+		place(L);
+		for (i = 0; i < L->n; i++) {
+			const struct cb_block *b = L->order[i];
+			unsigned from;
+
+			if (is_ret(b) || L->jt[i] == L->jf[i])
+				continue;
+			from = L->start[i] + b->nstmts + 1;
+			if (!L->longjt[i] && L->start[L->jt[i]->offset] - from > 255) {
+				L->longjt[i] = 1;
+				changed = 1;
+			}
+			if (!L->longjf[i] && L->start[L->jf[i]->offset] - from > 255) {
+				L->longjf[i] = 1;
+				changed = 1;
+			}
+		}
+	}
+}
+
+static void emit_block(const struct layout *L, unsigned i, struct sniff_insn *out)
+{
+	const struct cb_block *b = L->order[i];
+	struct sniff_insn *d = out + L->start[i];
+	unsigned s, pc, extra = 0;
+
+	for (s = 0; s < b->nstmts; s++)
+		*d++ = CB_STMT(b->stmts[s].code, b->stmts[s].k);
+	pc = L->start[i] + b->nstmts;
+	if (is_ret(b)) {
+		*d = CB_STMT(b->code, b->k);
+		return;
+	}
+	if (L->jt[i] == L->jf[i]) {
+		if (exit_len(L, i))
+			*d = CB_JA(L->start[L->jt[i]->offset] - pc - 1);
+		return;
+	}
+	*d = CB_JUMP(b->code, b->k, 0, 0);
+	/* libpcap's order: the jt trampoline first, then the jf one */
+	if (L->longjt[i]) {
+		d->jt = (uint8_t)extra++;
+		d[extra] = CB_JA(L->start[L->jt[i]->offset] - (pc + extra) - 1);
+	} else {
+		d->jt = (uint8_t)(L->start[L->jt[i]->offset] - pc - 1);
+	}
+	if (L->longjf[i]) {
+		d->jf = (uint8_t)extra++;
+		d[extra] = CB_JA(L->start[L->jf[i]->offset] - (pc + extra) - 1);
+	} else {
+		d->jf = (uint8_t)(L->start[L->jf[i]->offset] - pc - 1);
+	}
+}
+
+static void layout_free(struct layout *L)
+{
+	free(L->order);
+	free(L->jt);
+	free(L->jf);
+	free(L->start);
+	free(L->longjt);
+	free(L->longjf);
+}
+
+int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
+{
+	struct layout L = { 0 };
+	struct sniff_insn *insns;
+	unsigned i;
+	int err;
+
+	out->len = 0;
+	out->insns = NULL;
+	if (!g || !g->entry)
+		return -EINVAL;
+	err = layout_order(g, &L);
+	if (err)
+		goto out;
+	fix_long_jumps(&L);
+	insns = calloc(L.start[L.n] ? L.start[L.n] : 1, sizeof(*insns));
+	if (!insns) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < L.n; i++)
+		emit_block(&L, i, insns);
+	out->insns = insns;
+	out->len = L.start[L.n];
+out:
+	layout_free(&L);
+	return err;
+}
+
+/* ---- program -> graph ---------------------------------------------------- */
+
+static int is_jump(uint16_t code)
+{
+	return BPF_CLASS(code) == BPF_JMP;
+}
+
+/* Follow blocks that are nothing but an unconditional edge. */
+static struct cb_block *skip_gotos(struct cb_block *b)
+{
+	while (b && !is_ret(b) && b->nstmts == 0 && b->jt == b->jf)
+		b = b->jt;
+	return b;
+}
+
+int cb_graph_from_prog(const struct sniff_prog *p, struct cb_graph *g)
+{
+	struct cb_block **at;    /* block starting at each pc, NULL if none */
+	struct cb_block *b = NULL;
+	unsigned n, i, maxmem = 0;
+	int err = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (!p || !p->insns || p->len == 0)
+		return -EINVAL;
+	n = p->len;
+	at = calloc(n, sizeof(*at));
+	if (!at)
+		return -ENOMEM;
+	/* leaders: the entry, jump targets, whatever follows a jump or return */
+	for (i = 0; i < n && !err; i++) {
+		const struct sniff_insn *in = &p->insns[i];
+		uint64_t t1, t2;
+
+		if (BPF_CLASS(in->code) == BPF_RET) {
+			if (i + 1 < n)
+				at[i + 1] = (struct cb_block *)1;
+			continue;
+		}
+		if (!is_jump(in->code))
+			continue;
+		if (BPF_OP(in->code) == BPF_JA) {
+			t1 = t2 = (uint64_t)i + 1 + in->k;
+		} else {
+			t1 = (uint64_t)i + 1 + in->jt;
+			t2 = (uint64_t)i + 1 + in->jf;
+		}
+		if (t1 >= n || t2 >= n) {
+			err = -EINVAL;
+			break;
+		}
+		at[t1] = at[t2] = (struct cb_block *)1;
+		if (i + 1 < n)
+			at[i + 1] = (struct cb_block *)1;
+	}
+	at[0] = (struct cb_block *)1;
+	for (i = 0; i < n && !err; i++) {
+		if (!at[i])
+			continue;
+		at[i] = cb_block_new(g);
+		if (!at[i])
+			err = -ENOMEM;
+	}
+	for (i = 0; i < n && !err; i++) {
+		const struct sniff_insn *in = &p->insns[i];
+
+		if (at[i])
+			b = at[i];
+		if ((BPF_CLASS(in->code) == BPF_LD || BPF_CLASS(in->code) == BPF_LDX ||
+		     BPF_CLASS(in->code) == BPF_ST || BPF_CLASS(in->code) == BPF_STX) &&
+		    BPF_MODE(in->code) == BPF_MEM && in->k + 1 > maxmem && in->k < BPF_MEMWORDS)
+			maxmem = in->k + 1;
+		if (BPF_CLASS(in->code) == BPF_RET) {
+			b->code = in->code;
+			b->k = in->k;
+			continue;
+		}
+		if (is_jump(in->code)) {
+			if (BPF_OP(in->code) == BPF_JA) {
+				b->code = BPF_JMP | BPF_JEQ | BPF_K;
+				b->k = 0;
+				b->jt = b->jf = at[i + 1 + in->k];
+			} else {
+				b->code = in->code;
+				b->k = in->k;
+				b->jt = at[i + 1 + in->jt];
+				b->jf = at[i + 1 + in->jf];
+			}
+			continue;
+		}
+		err = cb_block_add(b, in->code, in->k);
+		if (err)
+			break;
+		if (i + 1 == n) {
+			err = -EINVAL;	/* runs off the end without a return */
+		} else if (at[i + 1]) {
+			b->code = BPF_JMP | BPF_JEQ | BPF_K;
+			b->k = 0;
+			b->jt = b->jf = at[i + 1];
+		}
+	}
+	if (!err) {
+		for (b = g->blocks; b; b = b->next_alloc) {
+			if (is_ret(b))
+				continue;
+			b->jt = skip_gotos(b->jt);
+			b->jf = skip_gotos(b->jf);
+		}
+		g->entry = skip_gotos(at[0]);
+		g->next_mem = maxmem;
+	}
+	free(at);
+	if (err)
+		cb_graph_free(g);
+	return err;
+}

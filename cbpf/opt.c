@@ -1,2 +1,290 @@
-/* cbpf/opt.c: not written yet */
-typedef int sniff_stub_cbpf_opt_c;
+/* cbpf/opt.c: the optimizer's driver and its graph clean-ups (see opt.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cbpf/opt.h"
+
+#define MAX_ROUNDS 32
+#define BIG_GRAPH 16384
+
+static int is_ret(const struct cb_block *b)
+{
+	return BPF_CLASS(b->code) == BPF_RET;
+}
+
+static int is_goto(const struct cb_block *b)
+{
+	return !is_ret(b) && b->jt == b->jf;
+}
+
+/* Reachable blocks in topological order; block->offset = index.
+ * Iterative: filters can be tens of thousands of blocks deep. */
+int opt_topo(struct opt_ctx *o)
+{
+	struct cb_block *b;
+	unsigned sp = 0, n = 0, nb = o->g->nblocks + 1, gen;
+
+	if (nb > o->cap) {
+		struct cb_block **t = realloc(o->topo, nb * sizeof(*t));
+		uint32_t *l = realloc(o->live_in, nb * sizeof(*l));
+		uint64_t *a;
+		struct topo_frame *st;
+
+		if (t)
+			o->topo = t;
+		if (l)
+			o->live_in = l;
+		a = realloc(o->ant_in, nb * sizeof(*a));
+		if (a)
+			o->ant_in = a;
+		st = realloc(o->stack, nb * sizeof(*st));
+		if (st)
+			o->stack = st;
+		if (!t || !l || !a || !st)
+			return -ENOMEM;
+		o->cap = nb;
+	}
+	/* a fresh generation instead of clearing every block: far above any
+	 * predecessor count a pass may leave in mark */
+	gen = ++o->gen;
+	o->g->entry->mark = gen;
+	o->stack[sp++] = (struct topo_frame){ o->g->entry, 0 };
+	while (sp) {
+		struct topo_frame *f = &o->stack[sp - 1];
+		struct cb_block *c = NULL;
+
+		if (is_ret(f->b) || f->state == 2) {
+			o->topo[n++] = f->b;	/* post-order, reversed below */
+			sp--;
+			continue;
+		}
+		c = f->state++ == 0 ? f->b->jt : f->b->jf;
+		if (!c)
+			return -EINVAL;	/* a test without a successor */
+		if (c->mark != gen) {
+			if (sp >= o->cap)
+				return -EINVAL;	/* a block cb_block_new did not count */
+			c->mark = gen;
+			o->stack[sp++] = (struct topo_frame){ c, 0 };
+		}
+	}
+	o->n = n;
+	for (sp = 0; sp < n / 2; sp++) {
+		b = o->topo[sp];
+		o->topo[sp] = o->topo[n - 1 - sp];
+		o->topo[n - 1 - sp] = b;
+	}
+	for (sp = 0; sp < n; sp++)
+		o->topo[sp]->offset = (int)sp;
+	return 0;
+}
+
+/* ---- identical blocks ---------------------------------------------------- */
+
+static uint64_t block_hash(const struct cb_block *b)
+{
+	uint64_t h = 1469598103934665603ull;
+	unsigned i;
+
+#define MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211ull)
+	MIX(b->code);
+	MIX(b->k);
+	MIX(b->nstmts);
+	for (i = 0; i < b->nstmts; i++) {
+		MIX(b->stmts[i].code);
+		MIX(b->stmts[i].k);
+	}
+	if (!is_ret(b)) {
+		MIX(b->jt->id);
+		MIX(b->jf->id);
+	}
+#undef MIX
+	return h;
+}
+
+static int same_block(const struct cb_block *a, const struct cb_block *b)
+{
+	unsigned i;
+
+	if (a->code != b->code || a->nstmts != b->nstmts)
+		return 0;
+	if (is_ret(a) ? (BPF_RVAL(a->code) == BPF_K && a->k != b->k)
+		      : (a->k != b->k || a->jt != b->jt || a->jf != b->jf))
+		return 0;
+	for (i = 0; i < a->nstmts; i++)
+		if (a->stmts[i].code != b->stmts[i].code || a->stmts[i].k != b->stmts[i].k)
+			return 0;
+	return 1;
+}
+
+/* Bottom-up: point every edge past empty unconditional blocks and at one
+ * representative of each set of identical blocks; a block that only goes on
+ * to a bare return takes that return itself. */
+static int merge_blocks(struct opt_ctx *o)
+{
+	unsigned hcap = 16, i, changes = 0;
+	struct cb_block **h;
+
+	while (hcap < 2 * o->n)
+		hcap *= 2;
+	h = calloc(hcap, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	for (i = o->n; i-- > 0;) {
+		struct cb_block *b = o->topo[i];
+		unsigned j;
+
+		if (!is_ret(b)) {
+			struct cb_block *t = b->jt->aux, *f = b->jf->aux;
+
+			if (t != b->jt || f != b->jf)
+				changes++;
+			b->jt = t;
+			b->jf = f;
+			if (is_goto(b) && b->nstmts == 0) {
+				b->aux = b->jt;
+				continue;
+			}
+			if (is_goto(b) && is_ret(b->jt) && b->jt->nstmts == 0) {
+				b->code = b->jt->code;
+				b->k = b->jt->k;
+				b->jt = b->jf = NULL;
+				changes++;
+			}
+		}
+		b->aux = b;
+		for (j = (unsigned)block_hash(b) & (hcap - 1); h[j]; j = (j + 1) & (hcap - 1))
+			if (same_block(h[j], b)) {
+				b->aux = h[j];
+				changes++;
+				break;
+			}
+		if (b->aux == b)
+			h[j] = b;
+	}
+	if (o->g->entry->aux != o->g->entry) {
+		o->g->entry = o->g->entry->aux;
+		changes++;
+	}
+	free(h);
+	return (int)changes;
+}
+
+/* A block whose unconditional successor has no other predecessor absorbs it. */
+static int join_blocks(struct opt_ctx *o)
+{
+	unsigned i, changes = 0;
+
+	for (i = 0; i < o->n; i++)
+		o->topo[i]->mark = 0;	/* predecessor count */
+	for (i = 0; i < o->n; i++) {
+		struct cb_block *b = o->topo[i];
+
+		if (is_ret(b))
+			continue;
+		b->jt->mark++;
+		if (b->jf != b->jt)
+			b->jf->mark++;
+	}
+	for (i = 0; i < o->n; i++) {
+		struct cb_block *b = o->topo[i];
+
+		while (is_goto(b) && b->jt->mark == 1 && b->jt != o->g->entry) {
+			struct cb_block *s = b->jt;
+			unsigned j;
+
+			if (block_reserve(b, b->nstmts + s->nstmts))
+				return -ENOMEM;
+			for (j = 0; j < s->nstmts; j++)
+				cb_block_add(b, s->stmts[j].code, s->stmts[j].k);
+			b->code = s->code;
+			b->k = s->k;
+			b->jt = s->jt;
+			b->jf = s->jf;
+			b->pos = s->pos;
+			b->len = s->len;
+			s->mark = 0;
+			s->nstmts = 0;
+			s->code = BPF_RET | BPF_K;	/* now unreachable: keep it inert */
+			s->jt = s->jf = NULL;
+			changes++;
+		}
+	}
+	return (int)changes;
+}
+
+/* A `ja` exit (outside the contract, but cheap to accept) becomes the
+ * graph's own unconditional form: a test whose two edges agree. */
+static void normalize(struct cb_graph *g)
+{
+	struct cb_block *b;
+
+	for (b = g->blocks; b; b = b->next_alloc)
+		if (BPF_CLASS(b->code) == BPF_JMP && BPF_OP(b->code) == BPF_JA) {
+			b->code = BPF_JMP | BPF_JEQ | BPF_K;
+			b->k = 0;
+			b->jf = b->jt;
+		}
+}
+
+static void ctx_free(struct opt_ctx *o)
+{
+	vn_free(&o->vn);
+	free(o->topo);
+	free(o->live_in);
+	free(o->ant_in);
+	free(o->stack);
+}
+
+int cb_optimize(struct cb_graph *g)
+{
+	struct opt_ctx o;
+	int round, rc = 0;
+
+	if (!g || !g->entry)
+		return -EINVAL;
+	normalize(g);
+	memset(&o, 0, sizeof(o));
+	o.g = g;
+	o.gen = 0x40000000u;
+	if (vn_init(&o.vn))
+		return -ENOMEM;
+	for (round = 0; round < MAX_ROUNDS; round++) {
+		int changes = 0;
+
+		if ((rc = opt_topo(&o)) < 0)
+			break;
+		if ((rc = opt_backward(&o)) < 0)
+			break;
+		changes += rc;
+		/* chains show up once threading has linked the tests: not before */
+		if (round > 0 && (rc = opt_chains(&o)) < 0)
+			break;
+		if (round > 0 && rc > 0) {
+			changes += rc;
+			/* the chains' blocks changed: liveness again */
+			if ((rc = opt_backward(&o)) < 0)
+				break;
+		}
+		if ((rc = opt_forward(&o)) < 0)
+			break;
+		changes += rc;
+		/* threading only moves edges down the order: it still holds */
+		if ((rc = merge_blocks(&o)) < 0)
+			break;
+		changes += rc;
+		if ((rc = opt_topo(&o)) < 0)
+			break;
+		if ((rc = join_blocks(&o)) < 0)
+			break;
+		changes += rc;
+		rc = 0;
+		/* past the kernel's 4096 instructions a program is only ever a
+		 * benchmark: bound the time, stopping early costs size, not sense */
+		if (!changes || (o.n > BIG_GRAPH && round >= 1))
+			break;
+	}
+	ctx_free(&o);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,294 @@
+/* bench/compile_bench.c: compile speed and program size, our optimizer
+ * against libpcap's (`make bench`).
+ *
+ *   bench/compile_bench [-n ITER (300)] [-L]
+ *
+ * Part 1, the 20-expression mix of /work/shared/bench/compile_bench.c: libpcap
+ * -O1, libpcap -O0, and our optimizer (cb_graph_from_prog + cb_optimize +
+ * cb_graph_emit) run on libpcap's -O0 program, until our generator can stand
+ * in for libpcap's.
+ * Part 2, "host H1 or ... or Hn" on Ethernet for n = 10, 100, 1000, 10000.
+ * libpcap's own -O0 needs seconds at 1000 and crashes at 10000, and its -O1
+ * takes minutes at 1000 (-L tries it), so the unoptimized graph is also built
+ * here block by block, in libpcap's -O0 shape (checked against libpcap at n=10).
+ */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cbpf/cbpf.h"
+
+static const char *const exprs[] = {
+	"tcp port 80",
+	"udp port 53",
+	"host 10.1.2.3",
+	"net 192.168.0.0/16",
+	"ip and udp and dst port 53",
+	"not arp and not icmp",
+	"tcp port 80 or tcp port 443 or udp port 53",
+	"src host 10.0.0.1 and dst net 10.1.0.0/16 and tcp dst portrange 1000-2000",
+	"ip6 and tcp port 443",
+	"vlan and tcp port 80",
+	"tcp[tcpflags] & (tcp-syn|tcp-fin) != 0",
+	"icmp[icmptype] == icmp-echo",
+	"ether host 02:00:00:00:00:01",
+	"greater 1000",
+	"ip[2:2] > 576",
+	"tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420",
+	"tcp port 80 and (((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) != 0)",
+	"port 22 or port 23 or port 25 or port 110 or port 143 or port 993 or port 995",
+	"ether broadcast or ether multicast or ip proto 47 or ip6 proto 58",
+	"host 10.0.0.1 or host 10.0.0.2 or host 10.0.0.3 or host 10.0.0.4 or host 10.0.0.5 or "
+	"host 10.0.0.6 or host 10.0.0.7 or host 10.0.0.8 or host 10.0.0.9 or host 10.0.0.10 or "
+	"host 10.0.0.11 or host 10.0.0.12 or host 10.0.0.13 or host 10.0.0.14 or host 10.0.0.15",
+};
+#define NEXPR (sizeof(exprs) / sizeof(exprs[0]))
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Our optimizer on a flat program; length of the result, or -1. */
+static int optimize_prog(const struct bpf_program *in, struct sniff_prog *out)
+{
+	struct sniff_prog p = { in->bf_len, (struct sniff_insn *)in->bf_insns };
+	struct cb_graph g;
+	int rc = cb_graph_from_prog(&p, &g);
+
+	if (!rc)
+		rc = cb_optimize(&g);
+	if (!rc)
+		rc = cb_graph_emit(&g, out);
+	cb_graph_free(&g);
+	return rc ? -1 : (int)out->len;
+}
+
+static void bench_mix(pcap_t *pd, long iter)
+{
+	double sum_o1 = 0, sum_o0 = 0, sum_ours = 0;
+	unsigned lib_total = 0, ours_total = 0;
+	size_t e;
+
+	printf("== 20-expression mix, %ld compiles each (us per compile)\n", iter);
+	printf("%-3s %8s %8s %10s %10s %10s  %s\n", "#", "pcap-O", "ours", "pcap-O1", "pcap-O0",
+	       "ours-opt", "expression");
+	for (e = 0; e < NEXPR; e++) {
+		struct bpf_program bp, u;
+		struct sniff_prog out = { 0, NULL };
+		unsigned nlib = 0;
+		int nours = -1;
+		double t0, t1, t2, t3;
+		long i;
+
+		t0 = now();
+		for (i = 0; i < iter; i++) {
+			if (pcap_compile(pd, &bp, exprs[e], 1, PCAP_NETMASK_UNKNOWN)) {
+				fprintf(stderr, "%s: %s\n", exprs[e], pcap_geterr(pd));
+				exit(1);
+			}
+			nlib = bp.bf_len;
+			pcap_freecode(&bp);
+		}
+		t1 = now();
+		for (i = 0; i < iter; i++) {
+			if (pcap_compile(pd, &u, exprs[e], 0, PCAP_NETMASK_UNKNOWN))
+				exit(1);
+			pcap_freecode(&u);
+		}
+		t2 = now();
+		if (pcap_compile(pd, &u, exprs[e], 0, PCAP_NETMASK_UNKNOWN))
+			exit(1);
+		t3 = now();
+		for (i = 0; i < iter; i++) {
+			free(out.insns);
+			nours = optimize_prog(&u, &out);
+		}
+		t3 = now() - t3;
+		free(out.insns);
+		pcap_freecode(&u);
+		sum_o1 += t1 - t0;
+		sum_o0 += t2 - t1;
+		sum_ours += t3;
+		lib_total += nlib;
+		ours_total += nours > 0 ? (unsigned)nours : 0;
+		printf("%-3zu %8u %8d %10.2f %10.2f %10.2f  %s\n", e, nlib, nours,
+		       (t1 - t0) * 1e6 / iter, (t2 - t1) * 1e6 / iter, t3 * 1e6 / iter, exprs[e]);
+	}
+	printf("total insns: libpcap -O %u, ours %u\n", lib_total, ours_total);
+	printf("mean us/compile: libpcap -O1 %.2f; libpcap -O0 %.2f + our optimizer %.2f = %.2f\n\n",
+	       sum_o1 * 1e6 / (iter * NEXPR), sum_o0 * 1e6 / (iter * NEXPR),
+	       sum_ours * 1e6 / (iter * NEXPR), (sum_o0 + sum_ours) * 1e6 / (iter * NEXPR));
+}
+
+static uint32_t host_addr(int i)
+{
+	return 0x0a000000u | (uint32_t)(i + 1);
+}
+
+static char *host_list(int n)
+{
+	char *s = malloc(32 * (size_t)n + 1);
+	int i;
+
+	s[0] = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t a = host_addr(i);
+
+		sprintf(s + strlen(s), "%shost %u.%u.%u.%u", i ? " or " : "", a >> 24,
+			(a >> 16) & 255, (a >> 8) & 255, a & 255);
+	}
+	return s;
+}
+
+/* One test block: STMTS then `jeq #k`. */
+static struct cb_block *test_block(struct cb_graph *g, uint16_t ld, uint32_t off, uint32_t k)
+{
+	struct cb_block *b = cb_block_new(g);
+
+	if (!b || cb_block_add(b, ld, off))
+		exit(1);
+	b->code = BPF_JMP | BPF_JEQ | BPF_K;
+	b->k = k;
+	return b;
+}
+
+/* libpcap -O0's graph for "host H1 or ... or Hn" on Ethernet: per host and
+ * per protocol (ip, arp, rarp), (type and src) or (type and dst), every test
+ * reloading what it reads. */
+static void build_hosts(struct cb_graph *g, int n)
+{
+	static const struct { uint32_t type, src, dst; } l3[] = {
+		{ 0x800, 26, 30 }, { 0x806, 28, 38 }, { 0x8035, 28, 38 },
+	};
+	struct cb_block *yes, *no, *next;
+	int i, j;
+
+	memset(g, 0, sizeof(*g));
+	yes = cb_block_new(g);
+	no = cb_block_new(g);
+	if (!yes || !no)
+		exit(1);
+	yes->code = BPF_RET | BPF_K;
+	yes->k = 262144;
+	no->code = BPF_RET | BPF_K;
+	no->k = 0;
+	next = no;
+	for (i = n; i-- > 0;) {
+		for (j = 2; j >= 0; j--) {
+			struct cb_block *t1 = test_block(g, BPF_LD | BPF_H | BPF_ABS, 12, l3[j].type);
+			struct cb_block *src = test_block(g, BPF_LD | BPF_W | BPF_ABS, l3[j].src,
+							  host_addr(i));
+			struct cb_block *t2 = test_block(g, BPF_LD | BPF_H | BPF_ABS, 12, l3[j].type);
+			struct cb_block *dst = test_block(g, BPF_LD | BPF_W | BPF_ABS, l3[j].dst,
+							  host_addr(i));
+
+			t1->jt = src;
+			t1->jf = t2;
+			src->jt = yes;
+			src->jf = t2;
+			t2->jt = dst;
+			t2->jf = next;
+			dst->jt = yes;
+			dst->jf = next;
+			next = t1;
+		}
+	}
+	g->entry = next;
+}
+
+static void bench_hosts(pcap_t *pd, int try_libpcap_opt)
+{
+	static const int sizes[] = { 10, 100, 1000, 10000 };
+	unsigned s;
+
+	printf("== host lists (ms per compile)\n");
+	printf("%6s %10s %10s %10s %10s %12s %12s\n", "hosts", "pcap-O", "ours", "pcap-O1",
+	       "pcap-O0", "ours(-O0in)", "ours(built)");
+	printf("(ours: cb_optimize + cb_graph_emit on libpcap's -O0 program / on the built graph)\n");
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		int n = sizes[s], nours = -1;
+		char *expr = host_list(n);
+		struct bpf_program bp, u;
+		struct sniff_prog out = { 0, NULL }, built;
+		struct cb_graph g;
+		double t, t_o1 = -1, t_o0 = -1, t_ours = -1, t_built;
+		int nlib = -1;
+
+		if (n <= 100 || (try_libpcap_opt && n <= 1000)) {
+			t = now();
+			if (!pcap_compile(pd, &bp, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+				t_o1 = now() - t;
+				nlib = (int)bp.bf_len;
+				pcap_freecode(&bp);
+			}
+		}
+		if (n <= 1000) {
+			t = now();
+			if (!pcap_compile(pd, &u, expr, 0, PCAP_NETMASK_UNKNOWN)) {
+				t_o0 = now() - t;
+				t = now();
+				nours = optimize_prog(&u, &out);
+				t_ours = now() - t;
+				if (n == 10) {
+					/* the hand-built graph must be libpcap's */
+					struct sniff_prog mine;
+
+					build_hosts(&g, n);
+					if (cb_graph_emit(&g, &mine) || mine.len != u.bf_len ||
+					    memcmp(mine.insns, u.bf_insns, mine.len * sizeof(*mine.insns)))
+						printf("warning: built graph differs from libpcap -O0\n");
+					free(mine.insns);
+					cb_graph_free(&g);
+				}
+				pcap_freecode(&u);
+				free(out.insns);
+			}
+		}
+		build_hosts(&g, n);
+		t = now();
+		if (cb_optimize(&g) || cb_graph_emit(&g, &built))
+			exit(1);
+		t_built = now() - t;
+		cb_graph_free(&g);
+		printf("%6d %10d %10u %10.1f %10.1f %12.2f %12.2f\n", n, nlib, built.len, t_o1 * 1e3,
+		       t_o0 * 1e3, t_ours * 1e3, t_built * 1e3);
+		if (nours >= 0 && (unsigned)nours != built.len)
+			printf("warning: %d hosts: %d insns from libpcap's -O0, %u from the built graph\n",
+			       n, nours, built.len);
+		free(built.insns);
+		free(expr);
+	}
+	printf("(-1: not run; pcap-O1 at 1000 hosts takes minutes, try -L)\n");
+}
+
+int main(int argc, char **argv)
+{
+	long iter = 300;
+	int o, try_libpcap_opt = 0;
+	pcap_t *pd;
+
+	while ((o = getopt(argc, argv, "n:L")) != -1) {
+		if (o == 'n')
+			iter = atol(optarg);
+		else if (o == 'L')
+			try_libpcap_opt = 1;
+		else {
+			fprintf(stderr, "usage: compile_bench [-n ITER] [-L]\n");
+			return 2;
+		}
+	}
+	if (iter < 1)
+		iter = 1;
+	pd = pcap_open_dead(DLT_EN10MB, 262144);
+	bench_mix(pd, iter);
+	bench_hosts(pd, try_libpcap_opt);
+	pcap_close(pd);
+	return 0;
+}

@@ -1,0 +1,478 @@
+/* cbpf/opt-fwd.c: the forward pass (see opt.h): value numbering, folding,
+ * removal of recomputations, jump threading.
+ *
+ * Blocks are visited in topological order and every edge pushes its state
+ * into its target, so a block's entry state is complete when its turn comes.
+ * Threading only moves an edge further down the graph, which keeps the order
+ * valid while the pass runs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cbpf/opt.h"
+
+#define SKF_RANDOM_K 0xfffff038u /* SKF_AD_OFF + SKF_AD_RANDOM: differs every read */
+#define SANE_OFFSET 0x10000000u  /* past this an absolute load is ancillary data */
+#define MAX_THREAD_STEPS 256
+
+struct fwd {
+	struct opt_ctx *o;
+	struct state **pending; /* entry state being gathered, by topo index */
+	struct state **pool;    /* spare states */
+	unsigned npool, cappool;
+	uint32_t *la;           /* live_after() buffer */
+	unsigned capla;
+	int changes;
+	int oom;
+};
+
+static int is_ret(const struct cb_block *b)
+{
+	return BPF_CLASS(b->code) == BPF_RET;
+}
+
+static uint32_t load_size(uint16_t code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_H: return 2;
+	case BPF_B: return 1;
+	}
+	return 4;
+}
+
+/* Bytes the packet must hold for this statement not to fail, 0 if unknown. */
+static uint64_t needs_len(uint16_t code, uint32_t k)
+{
+	if (k >= SANE_OFFSET)
+		return 0;
+	if (BPF_CLASS(code) == BPF_LD && BPF_MODE(code) == BPF_ABS)
+		return (uint64_t)k + load_size(code);
+	if (BPF_CLASS(code) == BPF_LDX && BPF_MODE(code) == BPF_MSH)
+		return (uint64_t)k + 1;
+	return 0;
+}
+
+/* Value a statement stores and where: 0 when it only fails (constant 0 divisor). */
+static uint32_t eval_stmt(struct vn_table *t, const struct state *s, uint16_t code, uint32_t k,
+			  unsigned *dest)
+{
+	uint32_t v = 0;
+
+	switch (BPF_CLASS(code)) {
+	case BPF_LD:
+	case BPF_LDX:
+		*dest = BPF_CLASS(code) == BPF_LD ? LOC_A : LOC_X;
+		switch (BPF_MODE(code)) {
+		case BPF_IMM: v = vn_const(t, k); break;
+		case BPF_MEM: v = k < BPF_MEMWORDS ? s->loc[k] : 0; break;
+		case BPF_LEN: v = vn_make(t, VN_LEN, 0, 0, 0, 0); break;
+		case BPF_ABS:
+			v = k == SKF_RANDOM_K ? vn_opaque(t)
+					      : vn_make(t, VN_ABS, BPF_SIZE(code), 0, 0, k);
+			break;
+		case BPF_IND:
+			v = s->loc[LOC_X] ? vn_make(t, VN_IND, BPF_SIZE(code), s->loc[LOC_X], 0, k) : 0;
+			break;
+		case BPF_MSH: v = vn_make(t, VN_MSH, 0, 0, 0, k); break;
+		}
+		break;
+	case BPF_ST:
+		*dest = k;
+		v = s->loc[LOC_A];
+		break;
+	case BPF_STX:
+		*dest = k;
+		v = s->loc[LOC_X];
+		break;
+	case BPF_ALU:
+		*dest = LOC_A;
+		if (BPF_OP(code) == BPF_NEG)
+			v = vn_alu(t, BPF_NEG, s->loc[LOC_A], 0);
+		else
+			v = vn_alu(t, BPF_OP(code), s->loc[LOC_A],
+				   BPF_SRC(code) == BPF_X ? s->loc[LOC_X] : vn_const(t, k));
+		break;
+	case BPF_MISC:
+		if (BPF_MISCOP(code) == BPF_TAX) {
+			*dest = LOC_X;
+			v = s->loc[LOC_A];
+		} else {
+			*dest = LOC_A;
+			v = s->loc[LOC_X];
+		}
+		break;
+	default:
+		*dest = LOC_A;
+		break;
+	}
+	if (*dest >= NLOC)
+		*dest = LOC_A;	/* bad scratch index: the validator rejects it */
+	return v ? v : vn_opaque(t);
+}
+
+static int holds(const struct state *s, uint32_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < NLOC; i++)
+		if (v && s->loc[i] == v)
+			return 1;
+	return 0;
+}
+
+/* Rewrites that keep the value and never make a statement worse. */
+static void simplify_stmt(struct fwd *F, const struct state *s, struct cb_stmt *st)
+{
+	struct vn_table *t = &F->o->vn;
+	uint16_t code = st->code;
+	uint32_t c;
+
+	/* ld [x + k] with X known: an absolute load of the same bytes (the sum
+	 * stays far from wrapping, where libpcap and the kernel would differ) */
+	if (BPF_CLASS(code) == BPF_LD && BPF_MODE(code) == BPF_IND &&
+	    vn_is_const(t, s->loc[LOC_X], &c) && c < SANE_OFFSET && st->k < SANE_OFFSET) {
+		st->code = (uint16_t)(BPF_LD | BPF_SIZE(code) | BPF_ABS);
+		st->k += c;
+		F->changes++;
+		return;
+	}
+	if (BPF_CLASS(code) == BPF_ALU && BPF_OP(code) != BPF_NEG && BPF_SRC(code) == BPF_X &&
+	    vn_is_const(t, s->loc[LOC_X], &c)) {
+		unsigned op = BPF_OP(code);
+
+		if (!((op == BPF_DIV || op == BPF_MOD) && c == 0) &&
+		    !((op == BPF_LSH || op == BPF_RSH) && c >= 32)) {
+			st->code = (uint16_t)(BPF_ALU | op | BPF_K);
+			st->k = c;
+			F->changes++;
+		}
+	}
+}
+
+/* Locations live after each statement of B (successors are not visited yet,
+ * so their live_in still holds).  Deleting statements only shrinks these. */
+static uint32_t *live_after(struct fwd *F, const struct cb_block *b)
+{
+	uint32_t *la = F->la, live = 0;
+	unsigned i;
+
+	if (b->nstmts + 1 > F->capla) {
+		la = realloc(F->la, (b->nstmts + 1) * 2 * sizeof(*la));
+		if (!la)
+			return NULL;
+		F->la = la;
+		F->capla = (b->nstmts + 1) * 2;
+	}
+	if (BPF_CLASS(b->code) == BPF_RET) {
+		live = BPF_RVAL(b->code) == BPF_A ? LOC_BIT(LOC_A) : 0;
+	} else {
+		live = F->o->live_in[b->jt->offset] | F->o->live_in[b->jf->offset];
+		if (b->jt != b->jf)
+			live |= LOC_BIT(LOC_A) | (BPF_SRC(b->code) == BPF_X ? LOC_BIT(LOC_X) : 0);
+	}
+	for (i = b->nstmts; i-- > 0;) {
+		uint32_t use, def;
+
+		la[i] = live;
+		stmt_uses_defs(b->stmts[i].code, b->stmts[i].k, &use, &def);
+		live = (live & ~def) | use;
+	}
+	return la;
+}
+
+/* libpcap's tcp[k] pattern, by value: `tax; ld [x + k]` where A = X' + c and
+ * X' is a header length (4*([n]&0xf), at most 60) becomes `ld [x + k + c]`
+ * on X' when nothing reads X afterwards.  Both sums are far from wrapping. */
+static int fold_index(struct fwd *F, struct cb_block *b, unsigned i, const struct state *s,
+		      const uint32_t *la)
+{
+	const struct vn_table *t = &F->o->vn;
+	struct cb_stmt *ld = &b->stmts[i + 1];
+	const struct vn *a;
+	uint32_t c;
+
+	if (i + 1 >= b->nstmts || b->stmts[i].code != (BPF_MISC | BPF_TAX) ||
+	    BPF_CLASS(ld->code) != BPF_LD || BPF_MODE(ld->code) != BPF_IND ||
+	    (la[i + 1] & LOC_BIT(LOC_X)) || !s->loc[LOC_A] || !s->loc[LOC_X])
+		return 0;
+	a = &t->v[s->loc[LOC_A]];
+	if (a->kind != VN_ALU || a->op != BPF_ADD || a->a != s->loc[LOC_X] ||
+	    t->v[s->loc[LOC_X]].kind != VN_MSH || !vn_is_const(t, a->b, &c) ||
+	    c >= 0x10000 || ld->k >= 0x10000)
+		return 0;
+	ld->k += c;
+	return 1;
+}
+
+/* Value numbering of block B's statements from state S; S becomes the exit state. */
+static void number_block(struct fwd *F, struct cb_block *b, struct state *s)
+{
+	struct vn_table *t = &F->o->vn;
+	uint32_t *la = live_after(F, b);
+	unsigned i = 0;
+
+	if (!la) {
+		F->oom = 1;
+		return;
+	}
+	while (i < b->nstmts) {
+		struct cb_stmt *st = &b->stmts[i];
+		unsigned dest;
+		uint32_t v, c;
+
+		if (fold_index(F, b, i, s, la)) {
+			block_del_stmt(b, i);
+			memmove(&la[i], &la[i + 1], (b->nstmts - i) * sizeof(*la));
+			F->changes++;
+			continue;
+		}
+		if ((BPF_CLASS(st->code) == BPF_ST || BPF_CLASS(st->code) == BPF_STX) &&
+		    st->k >= BPF_MEMWORDS) {
+			i++;	/* invalid: left for the validator to reject */
+			continue;
+		}
+		simplify_stmt(F, s, st);
+		v = eval_stmt(t, s, st->code, st->k, &dest);
+		if (v && s->loc[dest] == v) {
+			/* already there: a repeated load was done (and succeeded) on every path */
+			block_del_stmt(b, i);
+			memmove(&la[i], &la[i + 1], (b->nstmts - i) * sizeof(*la));
+			F->changes++;
+			continue;
+		}
+		if (vn_is_const(t, v, &c) && !stmt_may_fault(st->code) &&
+		    (dest == LOC_A || dest == LOC_X)) {
+			uint16_t imm = dest == LOC_A ? (BPF_LD | BPF_W | BPF_IMM)
+						     : (BPF_LDX | BPF_W | BPF_IMM);
+
+			if (st->code != imm || st->k != c) {
+				st->code = imm;
+				st->k = c;
+				F->changes++;
+			}
+		} else if (dest == LOC_A && s->loc[LOC_X] == v &&
+			   st->code != (BPF_MISC | BPF_TXA) && BPF_CLASS(st->code) != BPF_ALU) {
+			st->code = BPF_MISC | BPF_TXA;
+			st->k = 0;
+			F->changes++;
+		} else if (dest == LOC_X && s->loc[LOC_A] == v &&
+			   st->code != (BPF_MISC | BPF_TAX)) {
+			st->code = BPF_MISC | BPF_TAX;
+			st->k = 0;
+			F->changes++;
+		}
+		{
+			uint64_t need = needs_len(st->code, st->k);
+
+			if (need > s->known_len)
+				s->known_len = need;
+		}
+		s->loc[dest] = v;
+		i++;
+	}
+}
+
+static uint32_t operand(struct vn_table *t, const struct state *s, const struct cb_block *b)
+{
+	return BPF_SRC(b->code) == BPF_X ? s->loc[LOC_X] : vn_const(t, b->k);
+}
+
+/* Where an edge carrying state S into T can go instead: past every block
+ * whose test S decides, as long as the skipped statements cannot fail and
+ * what they write is dead where the edge lands. */
+static struct cb_block *thread(struct fwd *F, const struct state *S, struct cb_block *t)
+{
+	struct vn_table *t_vn = &F->o->vn;
+	unsigned steps = 0;
+
+	while (t && !is_ret(t) && steps++ < MAX_THREAD_STEPS) {
+		struct state tmp = *S;	/* shares S's facts: statements do not change them */
+		struct cb_block *next;
+		uint32_t dirty = 0, wrote = 0;
+		unsigned i, l;
+		int d, ok = 1;
+
+		for (i = 0; i < t->nstmts && ok; i++) {
+			const struct cb_stmt *st = &t->stmts[i];
+			unsigned dest;
+			uint32_t v;
+
+			if ((BPF_CLASS(st->code) == BPF_ST || BPF_CLASS(st->code) == BPF_STX) &&
+			    st->k >= BPF_MEMWORDS) {
+				ok = 0;
+				break;
+			}
+			v = eval_stmt(t_vn, &tmp, st->code, st->k, &dest);
+
+			if (stmt_may_fault(st->code) && tmp.loc[dest] != v) {
+				uint64_t need = needs_len(st->code, st->k);
+
+				if ((!need || need > tmp.known_len) && !holds(S, v))
+					ok = 0;
+			}
+			tmp.loc[dest] = v;
+			wrote |= LOC_BIT(dest);
+		}
+		if (!ok || t_vn->oom)
+			break;
+		for (; wrote; wrote &= wrote - 1) {
+			l = (unsigned)__builtin_ctz(wrote);
+			if (tmp.loc[l] != S->loc[l])
+				dirty |= LOC_BIT(l);
+		}
+		if (t->jt == t->jf)
+			d = 1;
+		else
+			d = state_decide(&tmp, t_vn, t->code, tmp.loc[LOC_A], operand(t_vn, &tmp, t));
+		if (d < 0)
+			break;
+		next = d ? t->jt : t->jf;
+		if (dirty & F->o->live_in[next->offset])
+			break;
+		t = next;
+	}
+	return t;
+}
+
+/* States come from a pool that keeps their fact arrays: a big filter moves
+ * one state along every edge. */
+static struct state *state_get(struct fwd *F)
+{
+	struct state *s;
+
+	if (F->npool)
+		return F->pool[--F->npool];
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		F->oom = 1;
+	return s;
+}
+
+static void state_put(struct fwd *F, struct state *s)
+{
+	if (F->npool == F->cappool) {
+		unsigned cap = F->cappool ? 2 * F->cappool : 64;
+		struct state **p = realloc(F->pool, cap * sizeof(*p));
+
+		if (!p) {
+			state_free(s);
+			free(s);
+			return;
+		}
+		F->pool = p;
+		F->cappool = cap;
+	}
+	F->pool[F->npool++] = s;
+}
+
+/* Hand state S (consumed) to block T. */
+static void send(struct fwd *F, struct state *S, struct cb_block *t)
+{
+	struct state **p = &F->pending[t->offset];
+
+	if (!*p) {
+		*p = S;
+		return;
+	}
+	state_meet(*p, S);
+	state_put(F, S);
+}
+
+static void visit(struct fwd *F, struct cb_block *b, struct state *S)
+{
+	struct vn_table *t = &F->o->vn;
+	struct cb_block *tt, *tf;
+	struct state *T;
+	uint32_t a, c, opnd;
+	unsigned l;
+	int d;
+
+	for (l = 0; l < NLOC; l++)
+		if (!S->loc[l])
+			S->loc[l] = vn_opaque(t);	/* paths disagree: a new unknown */
+	number_block(F, b, S);
+	if (is_ret(b) || F->oom) {
+		state_put(F, S);
+		return;
+	}
+	if (BPF_SRC(b->code) == BPF_X && vn_is_const(t, S->loc[LOC_X], &c)) {
+		b->code = (uint16_t)((b->code & ~BPF_X) | BPF_K);
+		b->k = c;
+		F->changes++;
+	}
+	a = S->loc[LOC_A];
+	if (b->jt != b->jf) {
+		d = state_decide(S, t, b->code, a, operand(t, S, b));
+		if (d >= 0) {
+			b->jt = b->jf = d ? b->jt : b->jf;
+			F->changes++;
+		}
+	}
+	if (b->jt == b->jf) {
+		tt = thread(F, S, b->jt);
+		if (tt != b->jt)
+			F->changes++;
+		b->jt = b->jf = tt;
+		send(F, S, tt);
+		return;
+	}
+	opnd = operand(t, S, b);
+	T = state_get(F);
+	if (!T || state_assign(T, S)) {
+		F->oom = 1;
+		if (T)
+			state_put(F, T);
+		state_put(F, S);
+		return;
+	}
+	state_refine(T, t, b->code, a, opnd, 1);
+	state_refine(S, t, b->code, a, opnd, 0);
+	tt = thread(F, T, b->jt);
+	tf = thread(F, S, b->jf);
+	if (tt != b->jt || tf != b->jf)
+		F->changes++;
+	b->jt = tt;
+	b->jf = tf;
+	send(F, T, tt);
+	send(F, S, tf);
+}
+
+int opt_forward(struct opt_ctx *o)
+{
+	struct fwd F;
+	struct state *S;
+	unsigned i;
+
+	memset(&F, 0, sizeof(F));
+	F.o = o;
+	F.pending = calloc(o->n, sizeof(*F.pending));
+	S = calloc(1, sizeof(*S));
+	if (!F.pending || !S) {
+		free(F.pending);
+		free(S);
+		return -ENOMEM;
+	}
+	state_init_entry(S, &o->vn);
+	F.pending[o->g->entry->offset] = S;
+	for (i = 0; i < o->n; i++) {
+		S = F.pending[i];
+		if (!S)
+			continue;	/* every edge into it was threaded away */
+		F.pending[i] = NULL;
+		if (!F.oom)
+			visit(&F, o->topo[i], S);
+		else
+			state_put(&F, S);
+	}
+	for (i = 0; i < F.npool; i++) {
+		state_free(F.pool[i]);
+		free(F.pool[i]);
+	}
+	free(F.pool);
+	free(F.la);
+	free(F.pending);
+	if (F.oom || o->vn.oom)
+		return -ENOMEM;
+	return F.changes;
+}
