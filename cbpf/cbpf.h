@@ -58,7 +58,10 @@
 /* ---- graph.c: the block graph.
  * A block is straight-line statements followed by one exit: a conditional jump
  * (code = BPF_JMP|op|src with jt/jf set) or a return (code = BPF_RET|..., jt=jf=NULL).
- * Unconditional jumps never appear: an edge is a pointer. Graphs are DAGs. */
+ * Unconditional jumps never appear: an edge is a pointer. Graphs are DAGs.
+ * A conditional whose jt == jf is an unconditional edge (cb_graph_from_prog
+ * makes them for `ja`; cb_graph_emit writes a `ja`, or nothing when the target
+ * comes next).  The passes use mark/offset/aux freely. */
 struct cb_stmt {
 	uint16_t code;
 	uint32_t k;
@@ -96,7 +99,9 @@ int cb_graph_from_prog(const struct sniff_prog *p, struct cb_graph *g);
  * 255, shares identical return blocks. */
 int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out);
 
-/* ---- opt.c */
+/* ---- opt.c: same verdict as the input on every packet (a load past the end
+ * and a division by zero stay where they fail).  0, -EINVAL (a test without a
+ * successor), -ENOMEM (the graph is then still valid, maybe half optimized). */
 int cb_optimize(struct cb_graph *g);
 
 /* ---- names.c: libpcap-compatible name resolution.
@@ -127,13 +132,20 @@ struct gen_opts {
 int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 	   struct sniff_error *err);
 
-/* ---- validate.c */
+/* ---- validate.c: 0, or -EINVAL with err->msg and err->column = the index of
+ * the offending instruction + 1 (0 for a bad length). err may be NULL. */
 int cb_validate(const struct sniff_insn *insns, unsigned len, struct sniff_error *err);
 
 /* ---- interp.c
  * libpcap's bpf_filter semantics (out-of-range load -> return 0, div by 0 ->
- * return 0, shift >= 32 -> 0). With kernel_shift, shifts use X & 31 as the kernel
- * does. Ancillary loads (SKF_AD_*) read from *anc when given, else are 0. */
+ * return 0, shift >= 32 -> 0) on a program cb_validate() accepted. With
+ * kernel_shift, shifts use X & 31 as the kernel does (only shifts: ld [x + k]
+ * keeps libpcap's unwrapped X + k, where the kernel wraps the sum at 32 bits).
+ * Ancillary loads (SKF_AD_*) read from *anc when given (any load size, as the
+ * kernel; values as the program sees them, e.g. protocol 0x0800); with
+ * anc == NULL they are out-of-range loads and the filter returns 0, as
+ * libpcap's bpf_filter() without aux data. SKF_NET_OFF/SKF_LL_OFF loads
+ * return 0 too. */
 struct cb_anc {
 	uint32_t protocol, pkttype, ifindex, mark, queue, rxhash, vlan_tci,
 		vlan_present, vlan_tpid, cpu, random;
@@ -144,10 +156,15 @@ uint32_t cb_run(const struct sniff_insn *insns, unsigned len, const uint8_t *pkt
 /* ---- dump.c: tcpdump's three formats, through a line callback. */
 typedef void (*cb_print_fn)(void *ctx, const char *line);
 void cb_dump(const struct sniff_insn *insns, unsigned len, int style, cb_print_fn fn, void *ctx);
-/* One instruction in -d form without the "(NNN) " prefix, e.g. "ldh [12]". */
+/* One instruction in -d form without the "(NNN) " prefix, padded exactly as
+ * bpf_image() pads it: "ldh      [12]", "tax      ". */
 void cb_insn_text(const struct sniff_insn *in, unsigned pc, char *buf, size_t sz);
+/* libpcap's name of ancillary load k ("proto", "vlan_tci"...), NULL if none. */
+const char *cb_anc_name(uint32_t k);
 
-/* ---- asm.c: parse tcpdump -d text (as in the corpus' libpcap_program). */
+/* ---- asm.c: parse tcpdump -d text (as in the corpus' libpcap_program), or
+ * -dd / -ddd text. insns are malloc'ed. Errors: err->column is the 1-based
+ * byte offset in TEXT, err->msg names the line. */
 int cb_asm(const char *text, struct sniff_prog *out, struct sniff_error *err);
 
 #endif /* SNIFF_CBPF_H */
