@@ -39,6 +39,14 @@
 
 /* ---- translate.c */
 int eb_translate(const struct sniff_insn *insns, unsigned len, struct sniff_ebpf_prog *out);
+/* Same with FLAGS and a reason on failure (err->column = instruction index + 1):
+ * -EINVAL for a program the kernel's bpf_check_classic would refuse,
+ * -EOPNOTSUPP for ancillary loads eBPF cannot express (HATYPE, PAY_OFFSET, NLATTR). */
+#define EB_F_NO_WINDOW 0x1u  /* every packet load through LD_ABS (no header window) */
+#define EB_F_LONG_JA   0x2u  /* every classic `ja` as gotol (to test far jumps) */
+#define EB_F_FORCE_WINDOW 0x4u /* header window even where it is not expected to pay */
+int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags,
+		    struct sniff_ebpf_prog *out, struct sniff_error *err);
 
 /* ---- load.c */
 int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz);
@@ -47,10 +55,17 @@ int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t
  * *ns = mean duration. */
 int eb_test_run(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
 		uint32_t *ret, uint32_t *ns);
+/* Same with a struct __sk_buff context in (mark, ifindex, priority... the
+ * fields BPF_PROG_TEST_RUN lets a caller set); ctx may be NULL. */
+int eb_test_run_ctx(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
+		    const struct __sk_buff *ctx, uint32_t *ret, uint32_t *ns);
 
 /* ---- dump.c */
 typedef void (*eb_print_fn)(void *ctx, const char *line);
 void eb_dump(const struct sniff_ebpf_insn *insns, unsigned len, int style,
 	     eb_print_fn fn, void *ctx);
+/* One instruction in bpftool's xlated form without the "N: " prefix, e.g.
+ * "(28) r0 = *(u16 *)skb[12]". Returns how many slots it takes (2 for ld_imm64). */
+int eb_insn_text(const struct sniff_ebpf_insn *insns, unsigned left, char *buf, size_t sz);
 
 #endif /* SNIFF_EBPF_H */

@@ -1,2 +1,144 @@
-/* ebpf/load.c: not written yet */
-typedef int sniff_stub_ebpf_load_c;
+/* ebpf/load.c - bpf(BPF_PROG_LOAD) as a socket filter and BPF_PROG_TEST_RUN.
+ *
+ * The first load runs without a verifier log (the common case, and the log
+ * costs verification time); only a failure is retried with the log on, so
+ * the caller gets the verifier's reason.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "ebpf.h"
+
+#define EB_PROG_NAME "sniff"   /* what `bpftool prog show` lists */
+#define EB_LOG_MIN 128         /* the kernel refuses smaller log buffers */
+#define EB_LOG_FALLBACK 4096
+
+static int sys_bpf(int cmd, union bpf_attr *attr)
+{
+	long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+
+	return r < 0 ? -errno : (int)r;
+}
+
+static int prog_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log,
+		     uint32_t log_sz)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = len;
+	/* no GPL-only helper is used: socket filters need no license string */
+	a.license = (uint64_t)(uintptr_t)"";
+	memcpy(a.prog_name, EB_PROG_NAME, sizeof(EB_PROG_NAME));
+	if (log) {
+		log[0] = '\0';
+		a.log_level = 1;
+		a.log_buf = (uint64_t)(uintptr_t)log;
+		a.log_size = log_sz;
+	}
+	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+static void set_log(char *log, size_t log_sz, const char *msg)
+{
+	if (log && log_sz)
+		snprintf(log, log_sz, "%s", msg);
+}
+
+/* Keep the verifier's last lines (where its reason is) when the caller's
+ * buffer is too small for the whole log. */
+static void copy_tail(char *dst, size_t dst_sz, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= dst_sz)
+		src += n - (dst_sz - 1);
+	snprintf(dst, dst_sz, "%s", src);
+}
+
+int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz)
+{
+	char *buf;
+	int fd, err;
+
+	if (!insns || len == 0)
+		return -EINVAL;
+	if (log && log_sz)
+		log[0] = '\0';
+	fd = prog_load(insns, len, NULL, 0);
+	if (fd >= 0)
+		return fd;
+	err = fd;
+	if (err == -EPERM) {
+		set_log(log, log_sz, "loading eBPF needs CAP_BPF (or CAP_SYS_ADMIN); without "
+			"them /proc/sys/kernel/unprivileged_bpf_disabled must be 0, and socket "
+			"filters are then limited to 4096 instructions (kernels before 5.11 "
+			"also count the program against RLIMIT_MEMLOCK)");
+		return err;
+	}
+	if (!log || log_sz <= 1)
+		return err;
+	if (log_sz >= EB_LOG_MIN && log_sz <= UINT32_MAX) {
+		/* the kernel keeps the log's tail when it overflows */
+		(void)prog_load(insns, len, log, (uint32_t)log_sz);
+	} else {
+		buf = malloc(EB_LOG_FALLBACK);
+		if (!buf)
+			return err;
+		(void)prog_load(insns, len, buf, EB_LOG_FALLBACK);
+		copy_tail(log, log_sz, buf);
+		free(buf);
+	}
+	if (!log[0])
+		set_log(log, log_sz, strerror(-err));
+	return err;
+}
+
+SNIFF_API int sniff_ebpf_load(const struct sniff_ebpf_prog *prog, char *log, size_t log_sz)
+{
+	if (!prog || !prog->insns)
+		return -EINVAL;
+	return eb_load(prog->insns, prog->len, log, log_sz);
+}
+
+int eb_test_run_ctx(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
+		    const struct __sk_buff *ctx, uint32_t *ret, uint32_t *ns)
+{
+	union bpf_attr a;
+	struct __sk_buff ctx_copy;
+	int r;
+
+	if (prog_fd < 0 || !data)
+		return -EINVAL;
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = (uint32_t)prog_fd;
+	a.test.data_in = (uint64_t)(uintptr_t)data;
+	a.test.data_size_in = len;
+	a.test.repeat = repeat;
+	if (ctx) {
+		/* the kernel writes the context back: keep the caller's const */
+		ctx_copy = *ctx;
+		a.test.ctx_in = (uint64_t)(uintptr_t)&ctx_copy;
+		a.test.ctx_size_in = sizeof(ctx_copy);
+	}
+	r = sys_bpf(BPF_PROG_TEST_RUN, &a);
+	if (r < 0)
+		return r;
+	if (ret)
+		*ret = a.test.retval;
+	if (ns)
+		*ns = a.test.duration;
+	return 0;
+}
+
+int eb_test_run(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
+		uint32_t *ret, uint32_t *ns)
+{
+	return eb_test_run_ctx(prog_fd, data, len, repeat, NULL, ret, ns);
+}

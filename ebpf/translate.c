@@ -1,2 +1,772 @@
-/* ebpf/translate.c: not written yet */
-typedef int sniff_stub_ebpf_translate_c;
+/* ebpf/translate.c - classic BPF -> eBPF socket filter, keeping exactly the
+ * semantics the kernel gives a classic program attached with SO_ATTACH_FILTER
+ * (net/core/filter.c bpf_convert_filter is the reference; this is our code).
+ *
+ * Registers:  A = r0 (so LD_ABS/LD_IND, which return in r0, load A directly
+ *             and `ret a` is a bare exit), X = r7, the context = r6 (LD_ABS
+ *             and LD_IND require it there), r8 keeps A across LDX_MSH, r9
+ *             holds how many header bytes the window holds (see below).
+ *             A and X always hold zero-extended 32-bit values: every ALU op is
+ *             32-bit and every compare is JMP32, so `jeq #0x80000000` is not
+ *             sign-extended.
+ * Stack:      M[k] at fp - 64 + 4k; the header window (when used) below it.
+ *
+ * Two passes (STYLE.md #7): pass one runs with a NULL output and only
+ * measures, filling addrs[] (classic pc -> eBPF index); pass two emits the
+ * same sequence with jump offsets taken from addrs[]. An instruction's length
+ * never depends on a jump distance: conditional jumps span at most 255 classic
+ * instructions (far below s16 in eBPF instructions; pass two still checks),
+ * and a classic `ja` becomes either `goto` (s16 offset) or `gotol` (JMP32|JA,
+ * 32-bit offset, kernel >= 6.4), both one instruction. Without the header
+ * window a classic instruction takes at most 6 eBPF ones, so no jump can be
+ * far: a program that would be longer than s16 with the window is translated
+ * without it (unless forced), so that only forced windows need gotol.
+ *
+ * Semantics kept on purpose:
+ *  - a packet load past the end ends the filter with 0 (eBPF LD_ABS/LD_IND do
+ *    that themselves, SKF_NET_OFF / SKF_LL_OFF included);
+ *  - div/mod by X == 0 ends the filter with 0 (eBPF would give 0 / keep A);
+ *  - shift by X >= 32 uses X & 31, as the kernel's classic filters do (the
+ *    eBPF ISA masks 32-bit shift counts); libpcap's bpf_filter differs there;
+ *  - ancillary loads read struct __sk_buff or call a helper; HATYPE,
+ *    PAY_OFFSET and NLATTR(_NEST) have no eBPF socket-filter source and are
+ *    refused with -EOPNOTSUPP;
+ *  - IFINDEX on a packet with no device ends the filter returning A, as
+ *    classic does (__sk_buff.ifindex reads 0 then, never a real index).
+ *
+ * Header window (see window_size; EB_F_NO_WINDOW / EB_F_FORCE_WINDOW): one
+ * bpf_skb_load_bytes() of the first W bytes into the stack replaces the
+ * LD_ABS helper calls whose bytes lie inside it. It loads min(len, W) bytes
+ * (count in r9); a load of [k, k + size) with r9 < k + size means the packet
+ * is shorter than k + size, where LD_ABS would end with 0: so does the
+ * translation. Loads outside the window, LD_IND among them (a variable stack
+ * offset needs CAP_PERFMON), stay LD_ABS / LD_IND. Everything here loads with
+ * CAP_BPF alone: the window is zeroed before a short packet's variable-length
+ * copy, and M[] slots that are read start at 0.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/filter.h>
+
+#include "ebpf.h"
+
+#define R_A   BPF_REG_0
+#define R_X   BPF_REG_7
+#define R_CTX BPF_REG_6
+#define R_SAVE BPF_REG_8
+#define R_WLEN BPF_REG_9
+#define R_FP  BPF_REG_10
+
+#define EB_MEMWORDS 16
+#define EB_MAXINSNS 4096
+#define MEM_BASE (-4 * EB_MEMWORDS)        /* fp offset of M[0] */
+#define WIN_MAX 128                        /* bytes of header window at most */
+#define EB_WINDOW_MIN_LOADS 5
+
+#ifndef BPF_MOD
+#define BPF_MOD 0x90
+#endif
+#ifndef BPF_XOR
+#define BPF_XOR 0xa0
+#endif
+#ifndef BPF_JMP32
+#define BPF_JMP32 0x06
+#endif
+
+struct tx {
+	const struct sniff_insn *in;
+	unsigned len;
+	unsigned flags;
+	struct sniff_ebpf_insn *out; /* NULL while measuring */
+	unsigned n;                  /* instructions emitted (or measured) */
+	unsigned *addrs;             /* classic pc -> eBPF index, len + 1 entries */
+	unsigned char *reach;        /* classic pc reachable from the entry */
+	unsigned win;                /* header window bytes, 0 = none */
+	int pc;
+	int err;
+	struct sniff_error *errp;
+};
+
+static void tx_fail(struct tx *t, int err, const char *fmt, const char *what)
+{
+	if (t->err)
+		return;
+	t->err = err;
+	if (t->errp) {
+		t->errp->column = t->pc + 1;
+		t->errp->length = 1;
+		snprintf(t->errp->msg, sizeof(t->errp->msg), fmt, t->pc, what);
+	}
+}
+
+static void emit(struct tx *t, struct sniff_ebpf_insn insn)
+{
+	if (t->out)
+		t->out[t->n] = insn;
+	t->n++;
+}
+
+/* Offset from the instruction about to be emitted to classic instruction
+ * TARGET; only meaningful in pass two. */
+static long jump_off(const struct tx *t, unsigned target)
+{
+	return (long)t->addrs[target] - (long)(t->n + 1);
+}
+
+/* if (A op K/X) goto classic TARGET */
+static void emit_jcc(struct tx *t, int op, int src_x, uint32_t k, unsigned target)
+{
+	long off = t->out ? jump_off(t, target) : 0;
+
+	if (off > INT16_MAX) {
+		tx_fail(t, -E2BIG, "instruction %d: %s jump beyond the eBPF range", "conditional");
+		off = 0;
+	}
+	if (src_x)
+		emit(t, EB_JMP32_REG(op, R_A, R_X, (int16_t)off));
+	else
+		emit(t, EB_JMP32_IMM(op, R_A, (int32_t)k, (int16_t)off));
+}
+
+/* goto classic TARGET: `goto` when the offset fits in s16, else `gotol`. */
+static void emit_ja(struct tx *t, unsigned target)
+{
+	long off = t->out ? jump_off(t, target) : 0;
+
+	if (off <= INT16_MAX && !(t->flags & EB_F_LONG_JA))
+		emit(t, EB_JA((int16_t)off));
+	else
+		emit(t, EB_INSN(BPF_JMP32 | BPF_JA, 0, 0, 0, (int32_t)off));
+}
+
+static int inverse_op(int op)
+{
+	switch (op) {
+	case BPF_JEQ: return BPF_JNE;
+	case BPF_JGT: return BPF_JLE;
+	case BPF_JGE: return BPF_JLT;
+	default: return -1; /* BPF_JSET has no eBPF inverse */
+	}
+}
+
+static void emit_cond(struct tx *t, const struct sniff_insn *in)
+{
+	unsigned pc = (unsigned)t->pc;
+	unsigned tt = pc + 1 + in->jt, ft = pc + 1 + in->jf;
+	int op = BPF_OP(in->code), src_x = BPF_SRC(in->code) == BPF_X;
+
+	if (in->jt == in->jf) {
+		if (in->jt)
+			emit_ja(t, tt);
+	} else if (in->jf == 0) {
+		emit_jcc(t, op, src_x, in->k, tt);
+	} else if (in->jt == 0 && inverse_op(op) >= 0) {
+		emit_jcc(t, inverse_op(op), src_x, in->k, ft);
+	} else {
+		/* jt == 0 on a jset jumps to the next instruction, which is the
+		 * one after the `goto ft` emitted here */
+		emit_jcc(t, op, src_x, in->k, tt);
+		emit_ja(t, ft);
+	}
+}
+
+static int16_t mem_off(uint32_t k)
+{
+	return (int16_t)(MEM_BASE + 4 * (int)k);
+}
+
+static int16_t win_off(const struct tx *t, uint32_t k)
+{
+	return (int16_t)(MEM_BASE - (int)t->win + (int)k);
+}
+
+static void emit_exit_zero(struct tx *t)
+{
+	emit(t, EB_MOV32_IMM(R_A, 0));
+	emit(t, EB_EXIT());
+}
+
+static int load_size_bytes(uint16_t code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_W: return 4;
+	case BPF_H: return 2;
+	case BPF_B: return 1;
+	default: return 0;
+	}
+}
+
+/* A = packet[k, k + size) in network order. From the window the stack must be
+ * read aligned (the verifier insists), so an unaligned word comes from the
+ * 8-byte word(s) holding it, shifted into place, then byte-swapped. */
+static void emit_ld_abs(struct tx *t, uint16_t code, uint32_t k)
+{
+	int size = load_size_bytes(code);
+	uint32_t a = k & ~7u, sh;
+
+	if (!t->win || k >= t->win || k + (uint32_t)size > t->win) {
+		emit(t, EB_LD_ABS(BPF_SIZE(code), (int32_t)k));
+		return;
+	}
+	/* r9 = bytes loaded = min(len, win): fewer than k + size means the
+	 * packet is shorter, where LD_ABS would end with 0 */
+	emit(t, EB_JMP_IMM(BPF_JGE, R_WLEN, (int32_t)(k + (uint32_t)size), 2));
+	emit_exit_zero(t);
+	if (k % (uint32_t)size == 0) {
+		emit(t, EB_LDX_MEM(BPF_SIZE(code), R_A, R_FP, win_off(t, k)));
+	} else {
+		sh = 8 * (k - a);
+		emit(t, EB_LDX_MEM(BPF_DW, R_A, R_FP, win_off(t, a)));
+		if (sh)
+			emit(t, EB_ALU64_IMM(BPF_RSH, R_A, (int32_t)sh));
+		if (k + (uint32_t)size > a + 8) {
+			emit(t, EB_LDX_MEM(BPF_DW, BPF_REG_1, R_FP, win_off(t, a + 8)));
+			emit(t, EB_ALU64_IMM(BPF_LSH, BPF_REG_1, (int32_t)(64 - sh)));
+			emit(t, EB_ALU64_REG(BPF_OR, R_A, BPF_REG_1));
+		}
+	}
+	if (size > 1)
+		emit(t, EB_INSN(BPF_ALU | BPF_END | BPF_TO_BE, R_A, 0, 0, size * 8));
+}
+
+static void emit_ctx_load(struct tx *t, int off, int swap16)
+{
+	emit(t, EB_LDX_MEM(BPF_W, R_A, R_CTX, (int16_t)off));
+	if (swap16) /* a __be16 kept in a u32: host order like ntohs() */
+		emit(t, EB_INSN(BPF_ALU | BPF_END | BPF_TO_BE, R_A, 0, 0, 16));
+}
+
+static void emit_ancillary(struct tx *t, uint32_t k)
+{
+	switch ((int32_t)k - SKF_AD_OFF) {
+	case SKF_AD_PROTOCOL:
+		emit_ctx_load(t, offsetof(struct __sk_buff, protocol), 1);
+		break;
+	case SKF_AD_PKTTYPE:
+		emit_ctx_load(t, offsetof(struct __sk_buff, pkt_type), 0);
+		break;
+	case SKF_AD_IFINDEX:
+		/* 0 means no device, where classic ends the filter returning A */
+		emit(t, EB_LDX_MEM(BPF_W, BPF_REG_1, R_CTX, offsetof(struct __sk_buff, ifindex)));
+		emit(t, EB_JMP32_IMM(BPF_JNE, BPF_REG_1, 0, 1));
+		emit(t, EB_EXIT());
+		emit(t, EB_MOV32_REG(R_A, BPF_REG_1));
+		break;
+	case SKF_AD_MARK:
+		emit_ctx_load(t, offsetof(struct __sk_buff, mark), 0);
+		break;
+	case SKF_AD_QUEUE:
+		emit_ctx_load(t, offsetof(struct __sk_buff, queue_mapping), 0);
+		break;
+	case SKF_AD_RXHASH:
+		emit_ctx_load(t, offsetof(struct __sk_buff, hash), 0);
+		break;
+	case SKF_AD_VLAN_TAG:
+		emit_ctx_load(t, offsetof(struct __sk_buff, vlan_tci), 0);
+		break;
+	case SKF_AD_VLAN_TAG_PRESENT:
+		emit_ctx_load(t, offsetof(struct __sk_buff, vlan_present), 0);
+		break;
+	case SKF_AD_VLAN_TPID:
+		emit_ctx_load(t, offsetof(struct __sk_buff, vlan_proto), 1);
+		break;
+	case SKF_AD_CPU:
+		emit(t, EB_CALL(BPF_FUNC_get_smp_processor_id));
+		break;
+	case SKF_AD_RANDOM:
+		emit(t, EB_CALL(BPF_FUNC_get_prandom_u32));
+		break;
+	case SKF_AD_ALU_XOR_X:
+		emit(t, EB_ALU32_REG(BPF_XOR, R_A, R_X));
+		break;
+	case SKF_AD_HATYPE:
+		tx_fail(t, -EOPNOTSUPP, "instruction %d: %s: an eBPF socket filter cannot read "
+			"the device type (struct __sk_buff has no such field)", "ld #hatype");
+		break;
+	case SKF_AD_PAY_OFFSET:
+		tx_fail(t, -EOPNOTSUPP, "instruction %d: %s: the kernel computes the payload "
+			"offset for classic filters only; no eBPF helper gives it", "ld #poff");
+		break;
+	case SKF_AD_NLATTR:
+	case SKF_AD_NLATTR_NEST:
+		tx_fail(t, -EOPNOTSUPP, "instruction %d: %s: netlink attribute search has no "
+			"eBPF socket-filter helper", "ld #nla");
+		break;
+	default:
+		tx_fail(t, -EINVAL, "instruction %d: %s: unknown ancillary field", "ld");
+		break;
+	}
+}
+
+static void emit_alu(struct tx *t, const struct sniff_insn *in)
+{
+	int op = BPF_OP(in->code);
+
+	if (op == BPF_NEG) {
+		emit(t, EB_INSN(BPF_ALU | BPF_NEG, R_A, 0, 0, 0));
+		return;
+	}
+	if (BPF_SRC(in->code) == BPF_K) {
+		emit(t, EB_ALU32_IMM(op, R_A, (int32_t)in->k));
+		return;
+	}
+	if (op == BPF_DIV || op == BPF_MOD) {
+		/* classic ends with 0 here; eBPF would go on with 0 or A */
+		emit(t, EB_JMP32_IMM(BPF_JNE, R_X, 0, 2));
+		emit_exit_zero(t);
+	}
+	emit(t, EB_ALU32_REG(op, R_A, R_X));
+}
+
+static void emit_ld(struct tx *t, const struct sniff_insn *in)
+{
+	switch (BPF_MODE(in->code)) {
+	case BPF_ABS:
+		if (in->k >= (uint32_t)SKF_AD_OFF)
+			emit_ancillary(t, in->k);
+		else
+			emit_ld_abs(t, in->code, in->k);
+		break;
+	case BPF_IND:
+		emit(t, EB_LD_IND(BPF_SIZE(in->code), R_X, (int32_t)in->k));
+		break;
+	case BPF_MEM:
+		emit(t, EB_LDX_MEM(BPF_W, R_A, R_FP, mem_off(in->k)));
+		break;
+	case BPF_IMM:
+		emit(t, EB_MOV32_IMM(R_A, (int32_t)in->k));
+		break;
+	case BPF_LEN:
+		emit_ctx_load(t, offsetof(struct __sk_buff, len), 0);
+		break;
+	}
+}
+
+static void emit_ldx(struct tx *t, const struct sniff_insn *in)
+{
+	switch (BPF_MODE(in->code)) {
+	case BPF_MEM:
+		emit(t, EB_LDX_MEM(BPF_W, R_X, R_FP, mem_off(in->k)));
+		break;
+	case BPF_IMM:
+		emit(t, EB_MOV32_IMM(R_X, (int32_t)in->k));
+		break;
+	case BPF_LEN:
+		emit(t, EB_LDX_MEM(BPF_W, R_X, R_CTX, offsetof(struct __sk_buff, len)));
+		break;
+	case BPF_MSH:
+		/* X = 4 * (pkt[k] & 0xf); the byte goes through r0, which is A */
+		emit(t, EB_MOV64_REG(R_SAVE, R_A));
+		emit_ld_abs(t, BPF_LD | BPF_B | BPF_ABS, in->k);
+		emit(t, EB_ALU32_IMM(BPF_AND, R_A, 0xf));
+		emit(t, EB_ALU32_IMM(BPF_LSH, R_A, 2));
+		emit(t, EB_MOV64_REG(R_X, R_A));
+		emit(t, EB_MOV64_REG(R_A, R_SAVE));
+		break;
+	}
+}
+
+static void emit_insn(struct tx *t, const struct sniff_insn *in)
+{
+	switch (BPF_CLASS(in->code)) {
+	case BPF_ALU:
+		emit_alu(t, in);
+		break;
+	case BPF_LD:
+		emit_ld(t, in);
+		break;
+	case BPF_LDX:
+		emit_ldx(t, in);
+		break;
+	case BPF_ST:
+		emit(t, EB_STX_MEM(BPF_W, R_FP, R_A, mem_off(in->k)));
+		break;
+	case BPF_STX:
+		emit(t, EB_STX_MEM(BPF_W, R_FP, R_X, mem_off(in->k)));
+		break;
+	case BPF_MISC:
+		if (BPF_MISCOP(in->code) == BPF_TAX)
+			emit(t, EB_MOV32_REG(R_X, R_A));
+		else
+			emit(t, EB_MOV32_REG(R_A, R_X));
+		break;
+	case BPF_RET:
+		if (BPF_RVAL(in->code) == BPF_K)
+			emit(t, EB_MOV32_IMM(R_A, (int32_t)in->k));
+		emit(t, EB_EXIT());
+		break;
+	case BPF_JMP:
+		if (BPF_OP(in->code) == BPF_JA && in->k)
+			emit_ja(t, (unsigned)t->pc + 1 + in->k);
+		else if (BPF_OP(in->code) != BPF_JA)
+			emit_cond(t, in);
+		break;
+	}
+}
+
+/* The opcodes the kernel accepts in a classic program (chk_code_allowed). */
+static const unsigned char code_ok[256] = {
+	[BPF_ALU | BPF_ADD | BPF_K] = 1, [BPF_ALU | BPF_ADD | BPF_X] = 1,
+	[BPF_ALU | BPF_SUB | BPF_K] = 1, [BPF_ALU | BPF_SUB | BPF_X] = 1,
+	[BPF_ALU | BPF_MUL | BPF_K] = 1, [BPF_ALU | BPF_MUL | BPF_X] = 1,
+	[BPF_ALU | BPF_DIV | BPF_K] = 1, [BPF_ALU | BPF_DIV | BPF_X] = 1,
+	[BPF_ALU | BPF_MOD | BPF_K] = 1, [BPF_ALU | BPF_MOD | BPF_X] = 1,
+	[BPF_ALU | BPF_AND | BPF_K] = 1, [BPF_ALU | BPF_AND | BPF_X] = 1,
+	[BPF_ALU | BPF_OR | BPF_K] = 1,  [BPF_ALU | BPF_OR | BPF_X] = 1,
+	[BPF_ALU | BPF_XOR | BPF_K] = 1, [BPF_ALU | BPF_XOR | BPF_X] = 1,
+	[BPF_ALU | BPF_LSH | BPF_K] = 1, [BPF_ALU | BPF_LSH | BPF_X] = 1,
+	[BPF_ALU | BPF_RSH | BPF_K] = 1, [BPF_ALU | BPF_RSH | BPF_X] = 1,
+	[BPF_ALU | BPF_NEG] = 1,
+	[BPF_LD | BPF_W | BPF_ABS] = 1, [BPF_LD | BPF_H | BPF_ABS] = 1,
+	[BPF_LD | BPF_B | BPF_ABS] = 1, [BPF_LD | BPF_W | BPF_LEN] = 1,
+	[BPF_LD | BPF_W | BPF_IND] = 1, [BPF_LD | BPF_H | BPF_IND] = 1,
+	[BPF_LD | BPF_B | BPF_IND] = 1, [BPF_LD | BPF_IMM] = 1,
+	[BPF_LD | BPF_MEM] = 1,
+	[BPF_LDX | BPF_W | BPF_IMM] = 1, [BPF_LDX | BPF_W | BPF_LEN] = 1,
+	[BPF_LDX | BPF_B | BPF_MSH] = 1, [BPF_LDX | BPF_MEM] = 1,
+	[BPF_ST] = 1, [BPF_STX] = 1,
+	[BPF_MISC | BPF_TAX] = 1, [BPF_MISC | BPF_TXA] = 1,
+	[BPF_RET | BPF_K] = 1, [BPF_RET | BPF_A] = 1,
+	[BPF_JMP | BPF_JA] = 1,
+	[BPF_JMP | BPF_JEQ | BPF_K] = 1, [BPF_JMP | BPF_JEQ | BPF_X] = 1,
+	[BPF_JMP | BPF_JGE | BPF_K] = 1, [BPF_JMP | BPF_JGE | BPF_X] = 1,
+	[BPF_JMP | BPF_JGT | BPF_K] = 1, [BPF_JMP | BPF_JGT | BPF_X] = 1,
+	[BPF_JMP | BPF_JSET | BPF_K] = 1, [BPF_JMP | BPF_JSET | BPF_X] = 1,
+};
+
+/* The structural rules the translation relies on (bpf_check_classic); a
+ * read of M[] before any write is harmless here: used slots start at 0. */
+static int check_prog(struct tx *t)
+{
+	if (t->len == 0 || t->len > EB_MAXINSNS) {
+		t->pc = 0;
+		tx_fail(t, -EINVAL, "instruction %d: %s", t->len ? "more than 4096 instructions"
+			: "empty program");
+		return t->err;
+	}
+	for (t->pc = 0; t->pc < (int)t->len && !t->err; t->pc++) {
+		const struct sniff_insn *in = &t->in[t->pc];
+		unsigned left = t->len - (unsigned)t->pc - 1;
+
+		if (in->code > 0xff || !code_ok[in->code]) {
+			tx_fail(t, -EINVAL, "instruction %d: %s opcode", "unknown");
+			break;
+		}
+		/* every instruction, reachable or not, as the kernel does */
+		switch (BPF_CLASS(in->code)) {
+		case BPF_ALU:
+			if (BPF_SRC(in->code) != BPF_K)
+				break;
+			if ((BPF_OP(in->code) == BPF_DIV || BPF_OP(in->code) == BPF_MOD) && in->k == 0)
+				tx_fail(t, -EINVAL, "instruction %d: %s by the constant 0", "div/mod");
+			if ((BPF_OP(in->code) == BPF_LSH || BPF_OP(in->code) == BPF_RSH) && in->k >= 32)
+				tx_fail(t, -EINVAL, "instruction %d: %s by a constant >= 32", "shift");
+			break;
+		case BPF_LD:
+		case BPF_LDX:
+			if (BPF_MODE(in->code) == BPF_MEM && in->k >= EB_MEMWORDS)
+				tx_fail(t, -EINVAL, "instruction %d: %s index >= 16", "M[]");
+			if (in->code == (BPF_LD | BPF_ABS | BPF_SIZE(in->code)) &&
+			    in->k >= (uint32_t)SKF_AD_OFF &&
+			    (in->k - (uint32_t)SKF_AD_OFF >= SKF_AD_MAX || in->k % 4))
+				tx_fail(t, -EINVAL, "instruction %d: %s: unknown ancillary field", "ld");
+			break;
+		case BPF_ST:
+		case BPF_STX:
+			if (in->k >= EB_MEMWORDS)
+				tx_fail(t, -EINVAL, "instruction %d: %s index >= 16", "M[]");
+			break;
+		case BPF_JMP:
+			if (BPF_OP(in->code) == BPF_JA ? in->k >= left
+			    : (in->jt >= left || in->jf >= left))
+				tx_fail(t, -EINVAL, "instruction %d: %s leaves the program", "jump");
+			break;
+		}
+	}
+	if (!t->err && BPF_CLASS(t->in[t->len - 1].code) != BPF_RET) {
+		t->pc = (int)t->len - 1;
+		tx_fail(t, -EINVAL, "instruction %d: %s", "the last instruction is not a ret");
+	}
+	return t->err;
+}
+
+/* The verifier refuses unreachable instructions, which classic programs may
+ * hold: mark what the entry reaches (jumps only go forward: one sweep). */
+static void mark_reachable(struct tx *t)
+{
+	t->reach[0] = 1;
+	for (unsigned pc = 0; pc < t->len; pc++) {
+		const struct sniff_insn *in = &t->in[pc];
+
+		if (!t->reach[pc])
+			continue;
+		switch (BPF_CLASS(in->code)) {
+		case BPF_RET:
+			break;
+		case BPF_JMP:
+			if (BPF_OP(in->code) == BPF_JA) {
+				t->reach[pc + 1 + in->k] = 1;
+			} else {
+				t->reach[pc + 1 + in->jt] = 1;
+				t->reach[pc + 1 + in->jf] = 1;
+			}
+			break;
+		default:
+			t->reach[pc + 1] = 1;
+			break;
+		}
+	}
+}
+
+static int window_load(const struct sniff_insn *in)
+{
+	if (!((BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_ABS) ||
+	      in->code == (BPF_LDX | BPF_B | BPF_MSH)))
+		return 0;
+	return in->k < WIN_MAX && in->k + (uint32_t)load_size_bytes(in->code) <= WIN_MAX;
+}
+
+/* Most window-servable loads on one path from the entry (jumps go forward:
+ * one backward sweep). */
+static unsigned longest_load_path(const struct tx *t)
+{
+	unsigned *best = calloc(t->len + 1, sizeof(*best)), r;
+
+	if (!best)
+		return 0;
+	for (unsigned pc = t->len; pc-- > 0;) {
+		const struct sniff_insn *in = &t->in[pc];
+		unsigned next = 0;
+
+		if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_JA) {
+			next = best[pc + 1 + in->k];
+		} else if (BPF_CLASS(in->code) == BPF_JMP) {
+			next = best[pc + 1 + in->jt];
+			if (best[pc + 1 + in->jf] > next)
+				next = best[pc + 1 + in->jf];
+		} else if (BPF_CLASS(in->code) != BPF_RET) {
+			next = best[pc + 1];
+		}
+		best[pc] = next + (unsigned)window_load(in);
+	}
+	r = best[0];
+	free(best);
+	return r;
+}
+
+/* Bytes of header the window covers: the end of the farthest load it can
+ * serve. One bpf_skb_load_bytes costs about three LD_ABS (measured with
+ * BPF_PROG_TEST_RUN: ~24 ns against ~9 ns), so it is used only when some
+ * path runs at least EB_WINDOW_MIN_LOADS loads, or when asked to. */
+static unsigned window_size(const struct tx *t)
+{
+	unsigned w = 0, hits = 0;
+
+	for (unsigned i = 0; i < t->len; i++) {
+		const struct sniff_insn *in = &t->in[i];
+		uint32_t end;
+
+		if (!t->reach[i] || !window_load(in))
+			continue;
+		end = in->k + (uint32_t)load_size_bytes(in->code);
+		hits++;
+		if (end > w)
+			w = end;
+	}
+	if (hits == 0)
+		return 0;
+	if (!(t->flags & EB_F_FORCE_WINDOW) && longest_load_path(t) < EB_WINDOW_MIN_LOADS)
+		return 0;
+	return (w + 7) & ~7u; /* whole stack words */
+}
+
+/* Whether the straight-line code at the entry sets A (IS_A) or X before it
+ * could read it: then the classic "A = X = 0" start needs no instruction (a
+ * mistake here would not go unnoticed: the verifier refuses reads of unset
+ * registers). */
+static int written_first(const struct tx *t, int is_a)
+{
+	for (unsigned pc = 0; pc < t->len; pc++) {
+		const struct sniff_insn *in = &t->in[pc];
+		uint16_t c = in->code;
+
+		switch (BPF_CLASS(c)) {
+		case BPF_LD:
+			if (BPF_MODE(c) == BPF_IND)
+				return is_a; /* reads X */
+			if (BPF_MODE(c) == BPF_ABS && in->k == (uint32_t)(SKF_AD_OFF + SKF_AD_ALU_XOR_X))
+				return 0;    /* reads both */
+			if (BPF_MODE(c) == BPF_ABS && in->k == (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX)) {
+				if (is_a)
+					return 0; /* may end the filter returning A */
+				break;
+			}
+			if (is_a)
+				return 1;
+			break;
+		case BPF_LDX:
+			if (!is_a)
+				return 1;
+			if (BPF_MODE(c) == BPF_MSH)
+				return 0;    /* keeps A through r8: reads it */
+			break;
+		case BPF_MISC:
+			if ((BPF_MISCOP(c) == BPF_TAX) == is_a)
+				return 0;    /* reads it */
+			return 1;
+		case BPF_ST:
+			if (is_a)
+				return 0;
+			break;
+		case BPF_STX:
+			if (!is_a)
+				return 0;
+			break;
+		case BPF_ALU:
+			if (is_a || BPF_SRC(c) == BPF_X)
+				return 0;
+			break;
+		default: /* jumps and returns: stop looking */
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static void emit_prologue(struct tx *t)
+{
+	unsigned char read[EB_MEMWORDS] = { 0 };
+
+	emit(t, EB_MOV64_REG(R_CTX, BPF_REG_1));
+	if (t->win) {
+		unsigned words = t->win / 8;
+
+		/* r9 = min(len, win); bpf_skb_load_bytes(ctx, 0, window, r9) */
+		emit(t, EB_LDX_MEM(BPF_W, R_WLEN, R_CTX, offsetof(struct __sk_buff, len)));
+		emit(t, EB_JMP_IMM(BPF_JLT, R_WLEN, (int32_t)t->win, 2));
+		emit(t, EB_MOV32_IMM(R_WLEN, (int32_t)t->win));
+		emit(t, EB_JA((int16_t)(words + 1)));
+		/* a shorter packet: a helper given a variable length must get
+		 * initialised stack unless the loader has CAP_PERFMON */
+		for (unsigned w = 0; w < t->win; w += 8)
+			emit(t, EB_ST_MEM(BPF_DW, R_FP, win_off(t, w), 0));
+		/* an empty packet: the helper refuses size 0, nothing to load */
+		emit(t, EB_JMP_IMM(BPF_JLT, R_WLEN, 1, 6));
+		emit(t, EB_MOV64_REG(BPF_REG_1, R_CTX));
+		emit(t, EB_MOV32_IMM(BPF_REG_2, 0));
+		emit(t, EB_MOV64_REG(BPF_REG_3, R_FP));
+		emit(t, EB_ALU64_IMM(BPF_ADD, BPF_REG_3, MEM_BASE - (int)t->win));
+		emit(t, EB_MOV64_REG(BPF_REG_4, R_WLEN));
+		emit(t, EB_CALL(BPF_FUNC_skb_load_bytes));
+	}
+	if (!written_first(t, 1))
+		emit(t, EB_MOV32_IMM(R_A, 0));
+	if (!written_first(t, 0))
+		emit(t, EB_MOV32_IMM(R_X, 0));
+	/* zero the slots that are read: valid programs write first, but the
+	 * verifier (without CAP_PERFMON) refuses any uninitialised stack read */
+	for (unsigned i = 0; i < t->len; i++) {
+		uint16_t c = t->in[i].code;
+
+		if ((c == (BPF_LD | BPF_MEM) || c == (BPF_LDX | BPF_MEM)) && t->reach[i])
+			read[t->in[i].k] = 1;
+	}
+	for (int s = 0; s < EB_MEMWORDS; s += 2) {
+		if (read[s] && read[s + 1])
+			emit(t, EB_ST_MEM(BPF_DW, R_FP, mem_off((uint32_t)s), 0));
+		else if (read[s] || read[s + 1])
+			emit(t, EB_ST_MEM(BPF_W, R_FP, mem_off((uint32_t)(read[s] ? s : s + 1)), 0));
+	}
+}
+
+static void run_pass(struct tx *t)
+{
+	t->n = 0;
+	t->pc = 0;
+	emit_prologue(t);
+	for (t->pc = 0; t->pc < (int)t->len && !t->err; t->pc++) {
+		if (!t->out)
+			t->addrs[t->pc] = t->n;
+		if (t->reach[t->pc])
+			emit_insn(t, &t->in[t->pc]);
+	}
+	if (!t->out)
+		t->addrs[t->len] = t->n;
+}
+
+int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags,
+		    struct sniff_ebpf_prog *out, struct sniff_error *err)
+{
+	struct tx t = { .in = insns, .len = len, .flags = flags, .errp = err };
+	unsigned measured;
+
+	if (!insns || !out)
+		return -EINVAL;
+	out->len = 0;
+	out->insns = NULL;
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (check_prog(&t))
+		return t.err;
+	t.addrs = calloc(len + 1, sizeof(*t.addrs));
+	t.reach = calloc(len, 1);
+	if (!t.addrs || !t.reach) {
+		free(t.addrs);
+		free(t.reach);
+		return -ENOMEM;
+	}
+	mark_reachable(&t);
+	if (!(flags & EB_F_NO_WINDOW))
+		t.win = window_size(&t);
+
+	run_pass(&t);              /* pass one: measure, fill addrs[] */
+	if (t.win && t.n > INT16_MAX && !(flags & EB_F_FORCE_WINDOW)) {
+		/* without the window no program needs gotol (kernel >= 6.4):
+		 * at most 6 eBPF instructions per classic one */
+		t.win = 0;
+		run_pass(&t);
+	}
+	measured = t.n;
+	if (!t.err) {
+		t.out = calloc(measured ? measured : 1, sizeof(*t.out));
+		if (!t.out)
+			t.err = -ENOMEM;
+	}
+	if (!t.err)
+		run_pass(&t);      /* pass two: emit with addrs[] */
+	if (!t.err && t.n != measured)
+		t.err = -EFAULT;   /* the passes disagree: a translator bug */
+	free(t.addrs);
+	free(t.reach);
+	if (t.err) {
+		free(t.out);
+		return t.err;
+	}
+	out->insns = t.out;
+	out->len = t.n;
+	return 0;
+}
+
+int eb_translate(const struct sniff_insn *insns, unsigned len, struct sniff_ebpf_prog *out)
+{
+	return eb_translate_ex(insns, len, 0, out, NULL);
+}
+
+SNIFF_API int sniff_ebpf_translate(const struct sniff_prog *prog, struct sniff_ebpf_prog *out)
+{
+	if (!prog || !out)
+		return -EINVAL;
+	return eb_translate(prog->insns, prog->len, out);
+}
+
+SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog)
+{
+	if (!prog)
+		return;
+	free(prog->insns);
+	prog->insns = NULL;
+	prog->len = 0;
+}
