@@ -139,6 +139,10 @@ struct sniff_ebpf_prog {
 	struct sniff_ebpf_insn *insns;
 };
 
+/* Translate with the kernel's socket-filter semantics for classic programs.
+ * -EINVAL: a program the kernel's classic checker refuses; -EOPNOTSUPP: an
+ * ancillary load eBPF cannot express (HATYPE, PAY_OFFSET, NLATTR*); -ENOMEM.
+ * out->insns is malloc'ed: free with sniff_ebpf_free. */
 SNIFF_API int sniff_ebpf_translate(const struct sniff_prog *prog, struct sniff_ebpf_prog *out);
 SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog);
 /* Style 1: one readable instruction a line; 3: count then "code dst src off imm". */
@@ -170,16 +174,42 @@ struct sniff_stats {
 	uint64_t ifdropped;
 };
 
+/* How a capture with several workers spreads packets over them (the kernel's
+ * PACKET_FANOUT modes). */
+enum sniff_fanout {
+	SNIFF_FANOUT_HASH = 0,     /* by flow hash, IP fragments reassembled first
+				      (PACKET_FANOUT_FLAG_DEFRAG): a flow stays on one worker */
+	SNIFF_FANOUT_LB = 1,       /* round robin */
+	SNIFF_FANOUT_CPU = 2,      /* by the CPU the packet arrived on */
+	SNIFF_FANOUT_ROLLOVER = 3, /* fill one worker, then the next */
+};
+
+/* Who runs the callback when there are several workers. */
+enum sniff_delivery {
+	SNIFF_DELIVER_ORDERED = 0, /* one thread (the caller's) walks every ring and
+				      delivers in timestamp order, within latency_ms */
+	SNIFF_DELIVER_SERIAL = 1,  /* one thread per worker; callbacks never overlap
+				      (a lock), order kept per worker only */
+	SNIFF_DELIVER_PARALLEL = 2,/* one thread per worker; callbacks run concurrently */
+};
+
 struct sniff_capture_opts {
 	size_t sz;
 	uint32_t snaplen;                 /* 0: SNIFF_DEFAULT_SNAPLEN */
 	int promisc;                      /* non-zero: promiscuous mode */
 	enum sniff_direction direction;
 	size_t buffer_size;               /* ring bytes; 0: default (4 MiB) */
-	int latency_ms;                   /* block timeout; 0: default (10 ms) */
+	int latency_ms;                   /* longest a packet waits in the ring before
+					     the loop sees it; 0: default (10 ms). The
+					     block timeout is set to half of it. */
 	int tstamp_nano;                  /* pcap files in nanoseconds */
+	int classic_bpf;                  /* non-zero: attach filters as classic BPF
+					     (SO_ATTACH_FILTER: needs no CAP_BPF) */
+	int workers;                      /* sockets + rings in one fanout group; 0: 1 */
+	enum sniff_fanout fanout;         /* how the kernel spreads packets over them */
+	enum sniff_delivery delivery;     /* who calls the callback (workers > 1) */
 };
-#define sniff_capture_opts__last_field tstamp_nano
+#define sniff_capture_opts__last_field delivery
 
 struct sniff_capture;
 
@@ -188,7 +218,8 @@ typedef void (*sniff_packet_cb)(void *user, const struct sniff_pkthdr *hdr,
 
 /* Open a live capture on IFNAME. No packet is delivered before a filter is set
  * and sniff_capture__activate() is called. NULL + errno on failure; a message
- * saying which capability is missing is logged. */
+ * saying which capability is missing is logged. "any" (every interface) and
+ * links without an Ethernet-like header give LINUX_SLL2 packets, as libpcap. */
 SNIFF_API struct sniff_capture *sniff_capture__open(const char *ifname,
 						    const struct sniff_capture_opts *opts);
 /* Open a pcap (or pcapng) file; "-" is stdin. */
@@ -204,12 +235,25 @@ SNIFF_API int sniff_capture__set_prog(struct sniff_capture *cap, const struct sn
 /* Live: create the ring and bind (the filter is already attached). */
 SNIFF_API int sniff_capture__activate(struct sniff_capture *cap);
 /* Deliver up to COUNT packets (<= 0: no limit) until the end of the file or
- * sniff_capture__break(). Returns packets delivered or -errno. */
+ * sniff_capture__break(). Returns packets delivered or -errno. A live loop
+ * ended by a break first delivers the packets the kernel has already counted
+ * (at most a ring's worth), so that the next sniff_capture__stats() gives
+ * captured + dropped == received exactly. */
 SNIFF_API long sniff_capture__loop(struct sniff_capture *cap, long count,
 				   sniff_packet_cb cb, void *user);
 /* Async-signal-safe and thread-safe: make the loop return soon. */
 SNIFF_API void sniff_capture__break(struct sniff_capture *cap);
 SNIFF_API int sniff_capture__stats(struct sniff_capture *cap, struct sniff_stats *st);
+/* Number of workers (1 for files), and one worker's share of the statistics. */
+SNIFF_API int sniff_capture__workers(const struct sniff_capture *cap);
+SNIFF_API int sniff_capture__worker_stats(struct sniff_capture *cap, int worker,
+					  struct sniff_stats *st);
+struct sniff_dumper;
+/* Like sniff_capture__loop with a callback that writes every packet to D, but
+ * faster: live, records are written straight from the ring, one writev per
+ * batch, in timestamp order (see SNIFF_DELIVER_ORDERED) from one thread. */
+SNIFF_API long sniff_capture__dump(struct sniff_capture *cap, long count,
+				   struct sniff_dumper *d);
 SNIFF_API void sniff_capture__close(struct sniff_capture *cap);
 
 /* ------------------------------------------------------------------------
@@ -222,6 +266,8 @@ SNIFF_API struct sniff_dumper *sniff_dumper__open(const char *path, int linktype
 SNIFF_API int sniff_dumper__write(struct sniff_dumper *d, const struct sniff_pkthdr *hdr,
 				  const uint8_t *data);
 SNIFF_API int sniff_dumper__flush(struct sniff_dumper *d);
+/* tcpdump -U: flush after every packet (always on when writing to stdout). */
+SNIFF_API int sniff_dumper__set_packet_buffered(struct sniff_dumper *d, int on);
 SNIFF_API int sniff_dumper__close(struct sniff_dumper *d);
 
 #ifdef __cplusplus

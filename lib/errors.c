@@ -1,2 +1,66 @@
-/* lib/errors.c: not written yet */
-typedef int sniff_stub_lib_errors_c;
+/* errors.c - the library's one log path, error texts and version. */
+#include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *sniff_version(void)
+{
+	return STR(SNIFF_VERSION_MAJOR) "." STR(SNIFF_VERSION_MINOR) "." STR(SNIFF_VERSION_PATCH);
+}
+
+const char *sniff_strerror(int err)
+{
+	/* Callers pass either -errno (our return convention) or errno. */
+	static _Thread_local char unknown[48];
+	const char *s;
+
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		return "Success";
+	/* strerrordesc_np never touches shared buffers and ignores the locale,
+	 * so the text is stable for tests and safe from any thread. */
+	s = strerrordesc_np(err);
+	if (s)
+		return s;
+	snprintf(unknown, sizeof(unknown), "Unknown error %d", err);
+	return unknown;
+}
+
+static void log_default(enum sniff_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level > SNIFF_LOG_WARN)
+		return;
+	fprintf(stderr, "sniff: %s%s\n", level == SNIFF_LOG_ERROR ? "" : "warning: ", msg);
+}
+
+static sniff_log_fn log_fn = log_default;
+static void *log_ctx;
+
+void sniff_set_log(sniff_log_fn fn, void *ctx)
+{
+	log_fn = fn ? fn : log_default;
+	log_ctx = fn ? ctx : NULL;
+}
+
+void lib_log(enum sniff_log_level level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_fn(level, msg, log_ctx);
+	/* Logging must never change the errno a caller is about to return. */
+	errno = saved;
+}

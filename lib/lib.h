@@ -1,5 +1,132 @@
-/* lib.h - capture engine internals */
+/* lib.h - internal interface of the capture engine and the public API around it.
+ *
+ * Sections, one per file:
+ *   errors.c    the one log path (lib_log), sniff_strerror, sniff_version
+ *   linktype.c  DLT names and descriptions (tcpdump -y, pcap_datalink_val_to_*)
+ *   capture.c   live capture handles: AF_PACKET socket, filter, activation,
+ *               and the public sniff_capture__* methods
+ *   ring.c      the TPACKET_V3 ring: set-up, packet loop over one or several
+ *               rings (merged in timestamp order), exact statistics
+ *   workers.c   several sockets in one PACKET_FANOUT group, worker threads
+ *   cooked.c    LINUX_SLL2 capture ("any"): kernel program rewrite, header
+ *   offline.c   pcap/pcapng files through libpcap's savefile reader
+ *   dumper.c    pcap files through libpcap's savefile writer
+ *
+ * A capture handle is either live or offline; the public sniff_capture__*
+ * methods live in capture.c and hand offline handles to offline.c.
+ */
 #ifndef SNIFF_LIB_H
 #define SNIFF_LIB_H
+
+#include <stdatomic.h>
+#include <stdint.h>
 #include "sniff.h"
-#endif
+
+/* ---- errors.c */
+void lib_log(enum sniff_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- capture.c / offline.c: the handle */
+enum cap_kind {
+	CAP_LIVE,    /* AF_PACKET socket + ring */
+	CAP_OFFLINE, /* pcap_t from pcap_open_offline */
+};
+
+struct cap_ring {
+	uint8_t *map;          /* mmap'ed blocks */
+	size_t map_len;
+	unsigned block_size, block_nr;
+	unsigned block;        /* the block to read next */
+	unsigned pkt_left;     /* packets of the current user block not delivered yet */
+	uint8_t *pkt;          /* next packet in the current user block (NULL: none open) */
+	unsigned held;         /* blocks read but kept from the kernel: their data is
+				  referenced by records not written yet (dump) */
+};
+
+struct sniff_capture {
+	enum cap_kind kind;
+	int linktype;
+	uint32_t snaplen;
+	atomic_int break_req;        /* set by sniff_capture__break */
+	struct sniff_stats st;       /* what sniff_capture__stats reports */
+
+	/* live */
+	int fd;                      /* AF_PACKET socket */
+	int wake_fd;                 /* eventfd poked by sniff_capture__break */
+	int ifindex;
+	char ifname[16];
+	int is_loopback;
+	int activated;
+	int has_filter;              /* a program is attached */
+	int cooked;                  /* SOCK_DGRAM: we build LINUX_SLL2 headers */
+	int lo_ifindex;              /* cooked "any": drop lo's outgoing copies */
+	int skip_outgoing;           /* drop PACKET_OUTGOING entries here (no kernel option) */
+	int hold_stats;              /* a loop ended by break: cap->st is its exact snapshot */
+	int prog_fd;                 /* the attached eBPF filter, -1 when classic or none */
+	uint64_t skipped;            /* packets the kernel counted but we did not deliver */
+	struct sniff_capture_opts opts;
+	struct cap_ring ring;
+	uint64_t stop_at;            /* drain: deliver no entry past this count */
+
+	/* workers: a live handle is a group of member handles, each with its own
+	 * socket, filter and ring. With one worker the handle is its own member. */
+	struct sniff_capture **memb;
+	int nmemb;
+	struct sniff_capture *self;  /* memb when there is one member */
+
+	/* offline, and live cooked captures whose filter the kernel cannot run */
+	void *pcap;                  /* pcap_t */
+	struct sniff_prog prog;      /* run with sniff_prog_run; len 0: none */
+};
+
+/* ---- capture.c */
+struct sniff_capture *cap_new_offline(void);
+
+#define SNIFF_MAX_WORKERS 64
+
+/* ---- capture.c: one member's life (workers.c builds groups of them) */
+struct sniff_capture *live_open(const char *ifname, const struct sniff_capture_opts *opts);
+int live_set_prog(struct sniff_capture *m, const struct sniff_prog *prog, char *log,
+		  size_t log_sz);
+int live_activate(struct sniff_capture *m, int fanout_arg);
+void cap_free(struct sniff_capture *cap);
+
+/* ---- ring.c */
+int ring_setup(struct sniff_capture *cap);
+void ring_teardown(struct sniff_capture *cap);
+/* Deliver from the rings of members M[0..N-1] (merged in timestamp order when
+ * N > 1) to CB, or write to D when D is not NULL, until COUNT packets or a
+ * break of GROUP (which is then drained: see ring.c). */
+long ring_run(struct sniff_capture *group, struct sniff_capture **m, int n, long count,
+	      sniff_packet_cb cb, void *user, struct sniff_dumper *d);
+int ring_stats_pull(struct sniff_capture *cap);  /* add PACKET_STATISTICS to cap->st */
+
+/* ---- workers.c */
+int workers_open(struct sniff_capture *group, const char *ifname);
+int workers_activate(struct sniff_capture *group);
+long workers_loop(struct sniff_capture *group, long count, sniff_packet_cb cb, void *user);
+
+/* ---- dumper.c: records referenced in place, written by dumper_commit.
+ * dumper_add_ref returns 1 when the caller must commit now, 0, or -errno. */
+int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr,
+		   const uint8_t *data);
+int dumper_commit(struct sniff_dumper *d);
+int dumper_packet_buffered(const struct sniff_dumper *d);
+
+/* ---- cooked.c */
+#define COOKED_HDR_LEN 20            /* struct sll2_header */
+struct sockaddr_ll;
+/* IN compiled for LINUX_SLL2 -> the same decisions on header-less kernel data;
+ * -EOPNOTSUPP when only user space can run it. */
+int cooked_fix_prog(const struct sniff_prog *in, struct sniff_prog *out);
+/* Write the SLL2 header in the COOKED_HDR_LEN bytes before NET; returns its start. */
+uint8_t *cooked_header(uint8_t *net, const struct sockaddr_ll *sll);
+
+/* ---- offline.c: the offline half of the sniff_capture__* methods */
+int off_set_prog(struct sniff_capture *cap, const struct sniff_prog *prog);
+int off_set_filter(struct sniff_capture *cap, const char *expr, int optimize,
+		   struct sniff_error *err);
+long off_loop(struct sniff_capture *cap, long count, sniff_packet_cb cb, void *user);
+void off_close(struct sniff_capture *cap);
+
+#endif /* SNIFF_LIB_H */

@@ -1,0 +1,499 @@
+/* ring.c - the TPACKET_V3 receive ring of a live capture: set-up, the packet
+ * loop, and statistics that add up exactly.
+ *
+ * The kernel fills blocks of variable-sized frames and hands a block over
+ * (TP_STATUS_USER) when it is full or when tp_retire_blk_tov ms have passed.
+ * We walk the blocks in order and give each back (TP_STATUS_KERNEL) once its
+ * last packet has been delivered, so data pointers stay valid during callbacks.
+ *
+ * Counting: PACKET_STATISTICS returns the counts since its previous call (the
+ * kernel resets them), so they are summed into cap->st. tp_packets already
+ * includes tp_drops, and the kernel counts a packet when it places it in the
+ * ring, in ring order. So when a loop ends by sniff_capture__break, one read
+ * of the counters says exactly how many packets the ring holds that we have
+ * not delivered; we deliver those (waiting for the retire timer if they sit
+ * in the open block) and keep that snapshot for sniff_capture__stats, so that
+ * captured + dropped == received holds exactly, as tcpdump reports it.
+ * Packets arriving meanwhile stay in the ring (and in the kernel's counters)
+ * for the next loop.
+ *
+ * Several rings (workers in one fanout group) are merged by timestamp: the
+ * head packet with the smallest timestamp goes next, but only once every
+ * other ring shows a packet too, or latency_ms has passed since its timestamp
+ * (a packet the kernel timestamped earlier sits at most one retire period,
+ * half of latency_ms plus timer slack, in an open block). So the order is
+ * exact unless the kernel holds a packet longer than that.
+ *
+ * Writing to a dumper, records point into the ring (no copy): the blocks they
+ * lie in are held back from the kernel until the batch has been written.
+ */
+#include "config.h"
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include "lib.h"
+
+#define VLAN_TAG_LEN 4
+#define BLOCK_MIN (128u << 10)
+/* Largest frame a packet socket is handed on usual links: a 64 KiB GSO/GRO
+ * super-packet plus its link header (and room for a VLAN tag we put back). */
+#define FRAME_MAX (65536u + 18u)
+
+static unsigned pow2_at_least(size_t n)
+{
+	unsigned v = 4096;
+
+	while (v < n)
+		v <<= 1;
+	return v;
+}
+
+int ring_setup(struct sniff_capture *cap)
+{
+	struct tpacket_req3 req = { 0 };
+	struct cap_ring *r = &cap->ring;
+	size_t need, snap = cap->snaplen < FRAME_MAX ? cap->snaplen : FRAME_MAX;
+	int v3 = TPACKET_V3, reserve = cap->cooked ? COOKED_HDR_LEN : VLAN_TAG_LEN;
+	void *map;
+
+	if (setsockopt(cap->fd, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)) < 0) {
+		lib_log(SNIFF_LOG_ERROR, "%s: TPACKET_V3 not available: %s", cap->ifname,
+			strerror(errno));
+		return -errno;
+	}
+	/* Room in front of the frame to put a stripped VLAN tag back in place,
+	 * or in front of the network header for the cooked header. */
+	if (setsockopt(cap->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) < 0) {
+		lib_log(SNIFF_LOG_ERROR, "%s: PACKET_RESERVE: %s", cap->ifname, strerror(errno));
+		return -errno;
+	}
+	need = 64 + TPACKET_ALIGN(TPACKET3_HDRLEN + 16) + (size_t)reserve + snap + TPACKET_ALIGNMENT;
+	r->block_size = pow2_at_least(need < BLOCK_MIN ? BLOCK_MIN : need);
+	r->block_nr = (unsigned)(cap->opts.buffer_size / r->block_size);
+	if (r->block_nr < 2)
+		r->block_nr = 2;
+	req.tp_block_size = r->block_size;
+	req.tp_block_nr = r->block_nr;
+	req.tp_frame_size = 2048;
+	req.tp_frame_nr = r->block_nr * (r->block_size / req.tp_frame_size);
+	/* The retire timer runs on jiffies and restarts when a block opens, so a
+	 * packet can wait a little more than one period: half the bound keeps it
+	 * (measured: tov 10 ms gave a worst case of 11.6 ms, tov 5 ms 5.4 ms). */
+	req.tp_retire_blk_tov = (unsigned)(cap->opts.latency_ms > 1 ? cap->opts.latency_ms / 2 : 1);
+	if (setsockopt(cap->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) {
+		lib_log(SNIFF_LOG_ERROR, "%s: PACKET_RX_RING (%u blocks of %u bytes): %s",
+			cap->ifname, r->block_nr, r->block_size, strerror(errno));
+		return -errno;
+	}
+	r->map_len = (size_t)r->block_size * r->block_nr;
+	map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		   cap->fd, 0);
+	if (map == MAP_FAILED) {
+		lib_log(SNIFF_LOG_ERROR, "%s: mmap of the ring (%zu bytes): %s", cap->ifname,
+			r->map_len, strerror(errno));
+		r->map_len = 0;
+		return -errno;
+	}
+	r->map = map;
+	r->block = 0;
+	r->pkt = NULL;
+	r->pkt_left = 0;
+	return 0;
+}
+
+void ring_teardown(struct sniff_capture *cap)
+{
+	if (cap->ring.map)
+		munmap(cap->ring.map, cap->ring.map_len);
+	cap->ring.map = NULL;
+}
+
+int ring_stats_pull(struct sniff_capture *cap)
+{
+	struct tpacket_stats_v3 s;
+	socklen_t len = sizeof(s);
+
+	if (getsockopt(cap->fd, SOL_PACKET, PACKET_STATISTICS, &s, &len) < 0)
+		return -errno;
+	cap->st.received += s.tp_packets;
+	cap->st.dropped += s.tp_drops;
+	return 0;
+}
+
+static struct tpacket_block_desc *block_at(struct cap_ring *r, unsigned i)
+{
+	return (struct tpacket_block_desc *)(void *)(r->map + (size_t)i * r->block_size);
+}
+
+/* The entry at the head of the ring, or NULL when no block is ready. */
+static struct tpacket3_hdr *ring_head(struct cap_ring *r)
+{
+	while (!r->pkt) {
+		struct tpacket_block_desc *b = block_at(r, r->block);
+
+		/* a held block is still ours: never read it twice */
+		if (r->held >= r->block_nr ||
+		    !(__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+		      TP_STATUS_USER))
+			return NULL;
+		r->pkt_left = b->hdr.bh1.num_pkts;
+		r->pkt = (uint8_t *)b + b->hdr.bh1.offset_to_first_pkt;
+		if (!r->pkt_left) {
+			r->held++;
+			r->block = (r->block + 1) % r->block_nr;
+			r->pkt = NULL;
+		}
+	}
+	return (struct tpacket3_hdr *)(void *)r->pkt;
+}
+
+/* Give the blocks read so far back to the kernel. */
+static void ring_release(struct cap_ring *r)
+{
+	unsigned i = (r->block + r->block_nr - r->held) % r->block_nr;
+
+	for (; r->held; r->held--, i = (i + 1) % r->block_nr)
+		__atomic_store_n(&block_at(r, i)->hdr.bh1.block_status, TP_STATUS_KERNEL,
+				 __ATOMIC_RELEASE);
+}
+
+static void ring_next(struct cap_ring *r, int hold)
+{
+	const struct tpacket3_hdr *h = (const void *)r->pkt;
+
+	r->pkt += h->tp_next_offset;
+	if (--r->pkt_left)
+		return;
+	r->held++;
+	r->block = (r->block + 1) % r->block_nr;
+	r->pkt = NULL;
+	if (!hold)
+		ring_release(r); /* the callbacks are done with this block's data */
+}
+
+static uint64_t ts_of(const struct tpacket3_hdr *h)
+{
+	return (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec;
+}
+
+/* One loop over one or several rings. */
+struct run {
+	struct sniff_capture *group;
+	struct sniff_capture **m;
+	int n;
+	sniff_packet_cb cb;
+	void *user;
+	struct sniff_dumper *d;
+	int due;                 /* the dumper asks for a commit */
+	int err;                 /* first write error */
+	int draining;
+	uint64_t window_ns;
+	struct pollfd *pfd;      /* n rings + the group's wake-up */
+};
+
+/* Deliver one frame; returns 1 when it was delivered. */
+static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hdr *h)
+{
+	const struct sockaddr_ll *sll = (const void *)((uint8_t *)h +
+						      TPACKET_ALIGN(sizeof(*h)));
+	uint8_t *data = (uint8_t *)h + h->tp_mac;
+	struct sniff_pkthdr hdr = {
+		.ts_ns = ts_of(h),
+		.caplen = h->tp_snaplen,
+		.len = h->tp_len,
+		.ifindex = sll->sll_ifindex,
+		.direction = sll->sll_pkttype,
+	};
+
+	if (sll->sll_pkttype == PACKET_OUTGOING &&
+	    (cap->skip_outgoing || (cap->lo_ifindex && sll->sll_ifindex == cap->lo_ifindex))) {
+		cap->skipped++;
+		return 0;
+	}
+	if (h->tp_status & TP_STATUS_VLAN_VALID || h->hv1.tp_vlan_tci) {
+		uint16_t tpid = h->tp_status & TP_STATUS_VLAN_TPID_VALID ?
+			h->hv1.tp_vlan_tpid : ETH_P_8021Q;
+
+		hdr.vlan_valid = 1;
+		hdr.vlan_tci = h->hv1.tp_vlan_tci;
+		hdr.vlan_tpid = tpid;
+		if (cap->linktype == SNIFF_DLT_EN10MB && hdr.caplen >= 2 * ETH_ALEN) {
+			uint16_t tag[2] = { htons(tpid), htons(h->hv1.tp_vlan_tci) };
+
+			/* PACKET_RESERVE left these 4 bytes free in front of the frame. */
+			memmove(data - VLAN_TAG_LEN, data, 2 * ETH_ALEN);
+			data -= VLAN_TAG_LEN;
+			memcpy(data + 2 * ETH_ALEN, tag, sizeof(tag));
+			hdr.caplen += VLAN_TAG_LEN;
+			hdr.len += VLAN_TAG_LEN;
+		}
+	}
+	if (cap->cooked) {
+		/* tp_mac == tp_net on a SOCK_DGRAM socket; PACKET_RESERVE made room */
+		data = cooked_header(data, sll);
+		hdr.caplen += COOKED_HDR_LEN;
+		hdr.len += COOKED_HDR_LEN;
+	}
+	if (hdr.caplen > cap->snaplen)
+		hdr.caplen = cap->snaplen;
+	if (cap->prog.len && !sniff_prog_run(&cap->prog, data, hdr.len, hdr.caplen)) {
+		cap->skipped++; /* filtered here, counted by the kernel */
+		return 0;
+	}
+	cap->st.captured++;
+	if (rs->d) {
+		int r = dumper_add_ref(rs->d, &hdr, data);
+
+		if (r < 0 && !rs->err)
+			rs->err = r;
+		rs->due |= r > 0;
+	} else {
+		rs->cb(rs->user, &hdr, data);
+	}
+	return 1;
+}
+
+/* Write the batch, then give its blocks back. */
+static void commit(struct run *rs)
+{
+	int i, err = dumper_commit(rs->d);
+
+	if (err && !rs->err)
+		rs->err = err;
+	for (i = 0; i < rs->n; i++)
+		ring_release(&rs->m[i]->ring);
+	rs->due = 0;
+}
+
+static int member_done(const struct run *rs, const struct sniff_capture *m)
+{
+	return rs->draining && m->st.captured + m->skipped >= m->stop_at;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The member whose head packet goes next, or -1: then wait at most *wait_ms
+ * (-1: until a ring has something) and look again. */
+static int pick(struct run *rs, int *wait_ms)
+{
+	int i, best = -1, idle = 0;
+	uint64_t best_ts = 0, now;
+
+	*wait_ms = -1;
+	if (rs->n == 1)
+		return member_done(rs, rs->m[0]) || !ring_head(&rs->m[0]->ring) ? -1 : 0;
+	for (i = 0; i < rs->n; i++) {
+		struct tpacket3_hdr *h;
+
+		if (member_done(rs, rs->m[i]))
+			continue;
+		h = ring_head(&rs->m[i]->ring);
+		if (!h) {
+			idle++;
+			continue;
+		}
+		if (best < 0 || ts_of(h) < best_ts) {
+			best = i;
+			best_ts = ts_of(h);
+		}
+	}
+	if (best < 0 || !idle)
+		return best;
+	if (rs->draining)
+		return -1; /* every counted packet shows up: wait for all of them */
+	/* A silent ring may still hold an older packet in its open block. */
+	now = realtime_ns();
+	if (best_ts + rs->window_ns <= now)
+		return best;
+	*wait_ms = (int)((best_ts + rs->window_ns - now) / 1000000u) + 1;
+	return -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int sock_error(struct sniff_capture *cap)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (getsockopt(cap->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	if (!soerr)
+		soerr = EIO;
+	if (soerr == ENETDOWN)
+		lib_log(SNIFF_LOG_ERROR, "%s: The interface went down", cap->ifname);
+	else if (soerr == ENODEV || soerr == ENXIO)
+		lib_log(SNIFF_LOG_ERROR, "%s: The interface disappeared", cap->ifname);
+	else
+		lib_log(SNIFF_LOG_ERROR, "%s: %s", cap->ifname, strerror(soerr));
+	return -soerr;
+}
+
+/* Deliver what pick() allows; returns packets delivered, with *wait_ms set
+ * when it stopped because it must wait. */
+static long run_some(struct run *rs, long max, int *wait_ms, int honour_break)
+{
+	long got = 0;
+	int i;
+
+	while (got < max && !rs->err) {
+		struct cap_ring *r;
+
+		i = pick(rs, wait_ms);
+		if (i < 0)
+			return got;
+		r = &rs->m[i]->ring;
+		got += deliver(rs, rs->m[i], ring_head(r));
+		ring_next(r, rs->d != NULL);
+		if (rs->d && (rs->due || r->held >= r->block_nr / 2))
+			commit(rs);
+		if (honour_break && atomic_load_explicit(&rs->group->break_req,
+							 memory_order_relaxed))
+			break;
+	}
+	*wait_ms = 0;
+	return got;
+}
+
+/* Wait for a ring or the wake-up; 0, or -errno of a socket that failed. */
+static int wait_rings(struct run *rs, int wait_ms)
+{
+	int i;
+
+	if (rs->d)
+		commit(rs); /* going idle: the file is complete up to here */
+	if (poll(rs->pfd, (nfds_t)rs->n + 1, wait_ms) < 0) {
+		if (errno == EINTR)
+			return 0;
+		lib_log(SNIFF_LOG_ERROR, "%s: poll: %s", rs->group->ifname, strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < rs->n; i++)
+		if (rs->pfd[i].revents & (POLLERR | POLLNVAL))
+			return sock_error(rs->m[i]);
+	return 0;
+}
+
+/* After a break: deliver the packets the kernel has counted but we have not
+ * delivered yet. They are at the head of the rings, possibly in open blocks,
+ * which the retire timer hands over within one block timeout. */
+static long drain(struct run *rs, long max)
+{
+	int64_t deadline = now_ms() + 4 * (int64_t)rs->group->opts.latency_ms + 200;
+	long got = 0;
+	int i, wait_ms;
+
+	for (i = 0; i < rs->n; i++) {
+		struct sniff_capture *m = rs->m[i];
+
+		if (ring_stats_pull(m))
+			return 0;
+		m->hold_stats = 1;
+		m->stop_at = m->st.received - m->st.dropped;
+	}
+	rs->draining = 1;
+	while (got < max && !rs->err) {
+		int64_t left;
+		int busy = 0;
+
+		got += run_some(rs, max - got, &wait_ms, 0);
+		for (i = 0; i < rs->n; i++)
+			busy |= !member_done(rs, rs->m[i]);
+		if (!busy || got >= max)
+			break;
+		left = deadline - now_ms();
+		if (left <= 0) {
+			for (i = 0; i < rs->n; i++) {
+				struct sniff_capture *m = rs->m[i];
+
+				if (!member_done(rs, m))
+					lib_log(SNIFF_LOG_WARN, "%s: %llu counted packets not found "
+						"in the ring", m->ifname, (unsigned long long)
+						(m->stop_at - m->st.captured - m->skipped));
+			}
+			break;
+		}
+		if (wait_rings(rs, (int)left) < 0)
+			break;
+	}
+	rs->draining = 0;
+	return got;
+}
+
+long ring_run(struct sniff_capture *group, struct sniff_capture **m, int n, long count,
+	      sniff_packet_cb cb, void *user, struct sniff_dumper *d)
+{
+	struct run rs = {
+		.group = group, .m = m, .n = n, .cb = cb, .user = user, .d = d,
+		.window_ns = (uint64_t)group->opts.latency_ms * 1000000u,
+	};
+	long max = count > 0 ? count : (long)(~0ul >> 1);
+	long got = 0;
+	int i, err = 0, wait_ms;
+
+	rs.pfd = calloc((size_t)n + 1, sizeof(*rs.pfd));
+	if (!rs.pfd)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		rs.pfd[i].fd = m[i]->fd;
+		rs.pfd[i].events = POLLIN;
+		m[i]->hold_stats = 0;
+	}
+	rs.pfd[n].fd = group->wake_fd;
+	rs.pfd[n].events = POLLIN;
+	group->hold_stats = 0;
+	for (;;) {
+		if (atomic_load(&group->break_req))
+			break;
+		got += run_some(&rs, max - got, &wait_ms, 1);
+		if (got >= max || rs.err)
+			goto out;
+		if (!wait_ms)
+			continue; /* a break request: checked at the top */
+		err = wait_rings(&rs, wait_ms);
+		if (err)
+			goto out;
+	}
+	/* Broken out of: consume the wake-ups, then make the counts exact. A
+	 * group's break also reached its members (for worker threads): reset
+	 * theirs too. */
+	for (i = -1; i < n; i++) {
+		struct sniff_capture *c = i < 0 ? group : m[i];
+		uint64_t v;
+
+		if (c->wake_fd >= 0 && read(c->wake_fd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: break came without a wake-up (before the loop) */
+		}
+		atomic_store(&c->break_req, 0);
+	}
+	got += drain(&rs, max - got);
+out:
+	if (d)
+		commit(&rs);
+	free(rs.pfd);
+	if (rs.err) {
+		lib_log(SNIFF_LOG_ERROR, "writing the capture file: %s", strerror(-rs.err));
+		return rs.err;
+	}
+	return err ? err : got;
+}

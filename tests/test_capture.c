@@ -1,0 +1,1254 @@
+/* test_capture.c - live capture, held to the kernel and to libpcap.
+ *
+ * Everything runs in a private namespace ("sniff-test-<pid>-<n>") with a veth
+ * pair: tests/framegen sends a known mix out of veth0 and writes the same
+ * frames to a pcap file; libpcap (pcap_compile + pcap_offline_filter on those
+ * frames) says which ones a filter must deliver on veth1, and the kernel's
+ * counters must agree with what we delivered. Needs root: without it every
+ * test says SKIP on stderr, and fails when CI=true.
+ */
+#include "config.h"
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/if_tun.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <pcap/pcap.h>
+#include "sniff.h"
+#include "lib/lib.h"
+#include "netns.h"
+
+static struct netns ns = { .fd = -1 };
+static int ns_ok;
+
+static int ci(void)
+{
+	const char *v = getenv("CI");
+
+	return v && strcmp(v, "true") == 0;
+}
+
+/* Root and a namespace, or a visible skip (a failure under CI=true). */
+#define NEED_NS()                                                                    \
+	do {                                                                         \
+		if (!ns_ok) {                                                        \
+			if (ci())                                                    \
+				ck_abort_msg("%s needs root and a netns (CI=true: a skip is a failure)", \
+					     __func__);                              \
+			fprintf(stderr, "SKIP %s: needs root (network namespaces)\n", __func__); \
+			return;                                                      \
+		}                                                                    \
+		ck_assert_int_eq(netns_enter(&ns), 0);                               \
+	} while (0)
+
+static void ns_setup(void)
+{
+	if (geteuid() != 0)
+		return;
+	ns_ok = netns_create(&ns) == 0;
+	if (!ns_ok)
+		fprintf(stderr, "test_capture: cannot create a network namespace\n");
+}
+
+static void ns_teardown(void)
+{
+	if (ns_ok)
+		netns_delete(&ns);
+	ns_ok = 0;
+}
+
+/* ---- packets: what libpcap expects and what we got */
+
+struct pkt {
+	struct sniff_pkthdr h;
+	uint8_t *data;
+};
+
+struct pkts {
+	struct pkt *v;
+	size_t n, cap;
+};
+
+static void pkts_add(struct pkts *p, const struct sniff_pkthdr *h, const uint8_t *data)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 64;
+		p->v = realloc(p->v, p->cap * sizeof(*p->v));
+		ck_assert_ptr_nonnull(p->v);
+	}
+	p->v[p->n].h = *h;
+	p->v[p->n].data = malloc(h->caplen ? h->caplen : 1);
+	ck_assert_ptr_nonnull(p->v[p->n].data);
+	memcpy(p->v[p->n].data, data, h->caplen);
+	p->n++;
+}
+
+static void pkts_free(struct pkts *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->v[i].data);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+static void collect(void *user, const struct sniff_pkthdr *h, const uint8_t *data)
+{
+	pkts_add(user, h, data);
+}
+
+/* Compile EXPR with libpcap (the oracle) for Ethernet. */
+static void oracle_compile(const char *expr, struct bpf_program *fp)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, SNIFF_DEFAULT_SNAPLEN);
+
+	ck_assert_ptr_nonnull(dead);
+	ck_assert_msg(pcap_compile(dead, fp, expr, 1, PCAP_NETMASK_UNKNOWN) == 0,
+		      "pcap_compile(%s): %s", expr, pcap_geterr(dead));
+	pcap_close(dead);
+}
+
+/* The frames of FILE that libpcap's EXPR accepts, in order. */
+static void oracle_frames(const char *file, const char *expr, struct pkts *out)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	struct bpf_program fp;
+	struct pcap_pkthdr *ph;
+	const u_char *d;
+	pcap_t *p = pcap_open_offline(file, eb);
+
+	ck_assert_msg(p != NULL, "%s: %s", file, eb);
+	oracle_compile(expr, &fp);
+	while (pcap_next_ex(p, &ph, &d) == 1) {
+		struct sniff_pkthdr h = { .caplen = ph->caplen, .len = ph->len };
+
+		if (pcap_offline_filter(&fp, ph, d))
+			pkts_add(out, &h, d);
+	}
+	pcap_freecode(&fp);
+	pcap_close(p);
+	unlink(file); /* read once: a failing assertion later leaves nothing behind */
+}
+
+static void set_oracle_prog(struct sniff_capture *cap, const char *expr)
+{
+	struct bpf_program fp;
+	struct sniff_prog prog;
+	char log[512] = "";
+
+	oracle_compile(expr, &fp);
+	prog.len = fp.bf_len;
+	prog.insns = (struct sniff_insn *)(void *)fp.bf_insns;
+	ck_assert_msg(sniff_capture__set_prog(cap, &prog, log, sizeof(log)) == 0,
+		      "set_prog(%s): %s", expr, log);
+	pcap_freecode(&fp);
+}
+
+static void run_framegen(int n, int seed, const char *mix, const char *out, const char *ifname)
+{
+	char ns_[16], ss[16];
+	char *argv[] = { BUILDDIR "/tests/framegen", "-i", (char *)ifname, "-n", ns_, "-s", ss,
+			 "-m", (char *)mix, "-w", (char *)out, NULL };
+
+	snprintf(ns_, sizeof(ns_), "%d", n);
+	snprintf(ss, sizeof(ss), "%d", seed);
+	ck_assert_int_eq(netns_exec(&ns, argv, NULL, 10000), 0);
+}
+
+static void tmpname(char *buf, size_t sz, const char *tag)
+{
+	snprintf(buf, sz, "/tmp/sniff-test-%d-%s.pcap", (int)getpid(), tag);
+}
+
+/* Breaks the loop after MS milliseconds from another thread, unless stopped
+ * first; watchdog_stop says whether it fired. */
+struct watchdog {
+	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sniff_capture *cap;
+	int ms, stop, fired;
+};
+
+static void *watchdog_run(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec dl;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += w->ms / 1000;
+	dl.tv_nsec += (long)(w->ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &dl) == ETIMEDOUT) {
+			w->fired = 1;
+			sniff_capture__break(w->cap);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void watchdog_start(struct watchdog *w, struct sniff_capture *cap, int ms)
+{
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->cap = cap;
+	w->ms = ms;
+	ck_assert_int_eq(pthread_create(&w->t, NULL, watchdog_run, w), 0);
+}
+
+static int watchdog_stop(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->t, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	return w->fired;
+}
+
+/* Deliver until the ring has been idle: a loop broken by a watchdog after MS. */
+static long loop_until_idle(struct sniff_capture *cap, struct pkts *got, int ms)
+{
+	struct watchdog w;
+	long r;
+
+	watchdog_start(&w, cap, ms);
+	r = sniff_capture__loop(cap, -1, collect, got);
+	watchdog_stop(&w);
+	ck_assert_msg(r >= 0, "loop: %ld", r);
+	return r;
+}
+
+static void assert_same(const struct pkts *got, const struct pkts *want, const char *what)
+{
+	size_t i;
+
+	ck_assert_msg(got->n == want->n, "%s: delivered %zu packets, libpcap expects %zu",
+		      what, got->n, want->n);
+	for (i = 0; i < got->n; i++) {
+		ck_assert_msg(got->v[i].h.len == want->v[i].h.len,
+			      "%s: packet %zu: len %u, sent %u", what, i, got->v[i].h.len,
+			      want->v[i].h.len);
+		ck_assert_msg(got->v[i].h.caplen == want->v[i].h.caplen,
+			      "%s: packet %zu: caplen %u, sent %u", what, i,
+			      got->v[i].h.caplen, want->v[i].h.caplen);
+		ck_assert_msg(memcmp(got->v[i].data, want->v[i].data, got->v[i].h.caplen) == 0,
+			      "%s: packet %zu: bytes differ from the frame sent", what, i);
+	}
+}
+
+/* ---- the known mix through a filter, exactly */
+
+static const char *const mix_filters[] = {
+	"",
+	"tcp",
+	"udp port 53",
+	"ip6",
+	"arp or icmp",
+	"host 10.1.0.3 or host 10.2.0.5",
+	"tcp[tcpflags] & tcp-syn != 0",
+	"not ip",
+	"greater 200",
+	"ether src 02:00:5e:10:01:02 and not tcp",
+	"icmp6 or (udp and dst port 123)",
+};
+
+static void mix_case(int i, int classic)
+{
+	SNIFF_OPTS(sniff_capture_opts, o, .classic_bpf = classic);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	struct sniff_stats st;
+	struct watchdog w;
+	char file[128], what[160];
+	long r;
+
+	tmpname(file, sizeof(file), "mix");
+	snprintf(what, sizeof(what), "filter '%s' (%s)", mix_filters[i], classic ? "classic" : "eBPF");
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_msg(cap != NULL, "open veth1: %s", strerror(errno));
+	set_oracle_prog(cap, mix_filters[i][0] ? mix_filters[i] : "");
+	if (!classic)
+		ck_assert_msg(cap->prog_fd >= 0, "%s: the eBPF path was not used", what);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+
+	run_framegen(400, 1000 + i, "tcp4,udp4,icmp4,arp,tcp6,udp6,icmp6", file, "veth0");
+	oracle_frames(file, mix_filters[i], &want);
+
+	/* Small counts: the loop must resume inside a block. The frames are all
+	 * sent already, so a watchdog firing means packets are missing. */
+	while (got.n < want.n) {
+		int fired;
+
+		watchdog_start(&w, cap, 500);
+		r = sniff_capture__loop(cap, want.n - got.n < 7 ? (long)(want.n - got.n) : 7,
+					collect, &got);
+		fired = watchdog_stop(&w);
+		ck_assert_msg(r >= 0, "%s: loop: %ld", what, r);
+		if (fired)
+			break;
+	}
+	/* Nothing more may come. */
+	loop_until_idle(cap, &got, 30);
+
+	assert_same(&got, &want, what);
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_msg(st.captured == want.n && st.received == want.n && st.dropped == 0,
+		      "%s: captured %llu received %llu dropped %llu, expected %zu", what,
+		      (unsigned long long)st.captured, (unsigned long long)st.received,
+		      (unsigned long long)st.dropped, want.n);
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+
+START_TEST(test_mix_ebpf)
+{
+	NEED_NS();
+	mix_case(_i, 0);
+}
+END_TEST
+
+START_TEST(test_mix_classic)
+{
+	NEED_NS();
+	mix_case(_i, 1);
+}
+END_TEST
+
+/* The same through our own compiler (sniff_capture__set_filter). */
+START_TEST(test_mix_set_filter)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	struct sniff_error err;
+	struct sniff_stats st;
+	char file[128];
+	int ret;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "setf");
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(cap);
+	ret = sniff_capture__set_filter(cap, mix_filters[_i], 1, &err);
+	ck_assert_msg(ret == 0, "set_filter(%s): %s", mix_filters[_i], err.msg);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	run_framegen(400, 2000 + _i, "tcp4,udp4,icmp4,arp,tcp6,udp6,icmp6", file, "veth0");
+	oracle_frames(file, mix_filters[_i], &want);
+	loop_until_idle(cap, &got, 50);
+	assert_same(&got, &want, mix_filters[_i]);
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_uint_eq(st.received, want.n);
+	ck_assert_uint_eq(st.captured, want.n);
+	ck_assert_uint_eq(st.dropped, 0);
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* ---- latency: one packet, seen within 10 ms of being sent */
+
+struct lat {
+	struct timespec seen;
+	int n;
+};
+
+static void lat_cb(void *user, const struct sniff_pkthdr *h, const uint8_t *data)
+{
+	struct lat *l = user;
+
+	(void)h;
+	(void)data;
+	clock_gettime(CLOCK_MONOTONIC, &l->seen);
+	l->n++;
+}
+
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static int raw_sender(const char *ifname, struct sockaddr_ll *to)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(to, 0, sizeof(*to));
+	to->sll_family = AF_PACKET;
+	to->sll_ifindex = (int)if_nametoindex(ifname);
+	to->sll_halen = ETH_ALEN;
+	ck_assert_int_gt(to->sll_ifindex, 0);
+	return fd;
+}
+
+/* A UDP-to-port-9 frame (the payload does not matter to the filter). */
+static size_t discard_frame(uint8_t *f, uint16_t tag)
+{
+	static const uint8_t head[] = {
+		0x02, 0x00, 0x5e, 0x10, 0x02, 0x01, 0x02, 0x00, 0x5e, 0x10, 0x01, 0x01, 0x08, 0x00,
+		0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00,
+		10, 1, 0, 1, 10, 2, 0, 1,
+		0x30, 0x39, 0x00, 0x09, 0x00, 0x0c, 0x00, 0x00,
+	};
+
+	memcpy(f, head, sizeof(head));
+	f[sizeof(head)] = (uint8_t)(tag >> 8);
+	f[sizeof(head) + 1] = (uint8_t)tag;
+	memset(f + sizeof(head) + 2, 0, 2);
+	return sizeof(head) + 4;
+}
+
+START_TEST(test_latency)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct sniff_capture *cap;
+	struct sockaddr_ll to;
+	struct watchdog w;
+	double worst = 0, sum = 0;
+	uint8_t frame[64];
+	int fd, i, late = 0, rounds = 20;
+
+	NEED_NS();
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(cap);
+	set_oracle_prog(cap, "udp dst port 9");
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	fd = raw_sender("veth0", &to);
+	for (i = 0; i < rounds; i++) {
+		struct lat l = { .n = 0 };
+		struct timespec t0;
+		size_t len = discard_frame(frame, (uint16_t)i);
+		double ms;
+		long r;
+
+		usleep(1000 + 700 * (unsigned)(i % 5)); /* land at different points of the timer */
+		watchdog_start(&w, cap, 1000);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(sendto(fd, frame, len, 0, (struct sockaddr *)&to, sizeof(to)),
+				 (int)len);
+		r = sniff_capture__loop(cap, 1, lat_cb, &l);
+		ck_assert_msg(!watchdog_stop(&w), "packet %d did not arrive within 1 s", i);
+		ck_assert_int_eq(r, 1);
+		ms = ms_between(&t0, &l.seen);
+		sum += ms;
+		if (ms > worst)
+			worst = ms;
+		late += ms >= 10.0;
+	}
+	fprintf(stderr, "latency: mean %.2f ms, worst %.2f ms over %d packets "
+		"(latency_ms %d)\n", sum / rounds, worst, rounds, cap->opts.latency_ms);
+	/* One late packet is forgiven: this VM's hypervisor steals whole ms. */
+	ck_assert_msg(late <= 1, "%d of %d packets took 10 ms or more (worst %.2f ms)",
+		      late, rounds, worst);
+	close(fd);
+	sniff_capture__close(cap);
+}
+END_TEST
+
+/* ---- break */
+
+struct loop_arg {
+	struct sniff_capture *cap;
+	struct pkts got;
+	long ret;
+	struct timespec end;
+};
+
+static void *loop_thread(void *arg)
+{
+	struct loop_arg *a = arg;
+
+	a->ret = sniff_capture__loop(a->cap, -1, collect, &a->got);
+	clock_gettime(CLOCK_MONOTONIC, &a->end);
+	return NULL;
+}
+
+START_TEST(test_break_idle)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct loop_arg a = { 0 };
+	struct timespec t0;
+	pthread_t t;
+
+	NEED_NS();
+	a.cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(a.cap);
+	ck_assert_int_eq(sniff_capture__activate(a.cap), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, loop_thread, &a), 0);
+	usleep(50000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sniff_capture__break(a.cap);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(a.ret, 0);
+	ck_assert_msg(ms_between(&t0, &a.end) < 100, "loop took %.1f ms to return",
+		      ms_between(&t0, &a.end));
+	sniff_capture__close(a.cap);
+}
+END_TEST
+
+/* Break right after traffic, while packets still sit in the open block: the
+ * loop must drain them so the counters add up exactly. */
+START_TEST(test_break_drains)
+{
+	SNIFF_OPTS(sniff_capture_opts, o, .latency_ms = 100);
+	struct loop_arg a = { 0 };
+	struct pkts want = { 0 };
+	struct sniff_stats st;
+	char file[128];
+	pthread_t t;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "drain");
+	a.cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(a.cap);
+	set_oracle_prog(a.cap, "ip or ip6");
+	ck_assert_int_eq(sniff_capture__activate(a.cap), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, loop_thread, &a), 0);
+	run_framegen(3000, 7, "tcp4,udp4,arp,tcp6", file, "veth0");
+	sniff_capture__break(a.cap);
+	pthread_join(t, NULL);
+	oracle_frames(file, "ip or ip6", &want);
+	ck_assert_int_eq(sniff_capture__stats(a.cap, &st), 0);
+	ck_assert_msg(st.captured + st.dropped == st.received,
+		      "captured %llu + dropped %llu != received %llu",
+		      (unsigned long long)st.captured, (unsigned long long)st.dropped,
+		      (unsigned long long)st.received);
+	ck_assert_uint_eq(st.received, want.n);
+	ck_assert_uint_eq(st.captured, (uint64_t)a.ret);
+	ck_assert_uint_eq(a.got.n, (size_t)a.ret);
+	if (!st.dropped)
+		assert_same(&a.got, &want, "drain");
+	sniff_capture__close(a.cap);
+	pkts_free(&a.got);
+	pkts_free(&want);
+}
+END_TEST
+
+static struct sniff_capture *sig_cap;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	sniff_capture__break(sig_cap);
+}
+
+START_TEST(test_break_signal)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct itimerval it = { .it_value = { 0, 30000 } };
+	struct pkts got = { 0 };
+	struct sigaction sa = { .sa_handler = on_alarm };
+
+	NEED_NS();
+	sig_cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(sig_cap);
+	ck_assert_int_eq(sniff_capture__activate(sig_cap), 0);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	ck_assert_int_eq(sniff_capture__loop(sig_cap, -1, collect, &got), 0);
+	sniff_capture__close(sig_cap);
+	pkts_free(&got);
+}
+END_TEST
+
+/* ---- VLAN: the kernel strips the tag; the data we deliver has it back */
+
+START_TEST(test_vlan)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	struct sniff_stats st;
+	char file[128];
+	size_t i;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "vlan");
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	run_framegen(60, 3, "vlan,udp4", file, "veth0");
+	oracle_frames(file, "", &want);
+	loop_until_idle(cap, &got, 50);
+	assert_same(&got, &want, "vlan");
+	for (i = 0; i < got.n; i++) {
+		const uint8_t *d = want.v[i].data;
+		int tagged = d[12] == 0x81 && d[13] == 0x00;
+
+		ck_assert_int_eq(got.v[i].h.vlan_valid, tagged);
+		if (tagged) {
+			ck_assert_uint_eq(got.v[i].h.vlan_tci, (unsigned)(d[14] << 8 | d[15]));
+			ck_assert_uint_eq(got.v[i].h.vlan_tpid, 0x8100);
+		}
+	}
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_uint_eq(st.captured, want.n);
+	ck_assert_uint_eq(st.received, want.n);
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* ---- direction: on the sender's side every frame is outgoing */
+
+START_TEST(test_direction)
+{
+	static const enum sniff_direction dirs[] = { SNIFF_DIR_INOUT, SNIFF_DIR_IN, SNIFF_DIR_OUT };
+	struct sniff_capture *cap[3];
+	struct pkts got[3] = { { 0 } };
+	struct sniff_stats st;
+	char file[128];
+	int i;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "dir");
+	for (i = 0; i < 3; i++) {
+		SNIFF_OPTS(sniff_capture_opts, o, .direction = dirs[i]);
+
+		cap[i] = sniff_capture__open("veth0", &o);
+		ck_assert_ptr_nonnull(cap[i]);
+		ck_assert_int_eq(sniff_capture__activate(cap[i]), 0);
+	}
+	run_framegen(200, 11, "tcp4,udp4,arp", file, "veth0");
+	unlink(file);
+	for (i = 0; i < 3; i++) {
+		loop_until_idle(cap[i], &got[i], 50);
+		ck_assert_int_eq(sniff_capture__stats(cap[i], &st), 0);
+		ck_assert_uint_eq(st.captured, got[i].n);
+		ck_assert_uint_eq(st.received, got[i].n);
+	}
+	ck_assert_uint_eq(got[0].n, 200);
+	ck_assert_uint_eq(got[1].n, 0);
+	ck_assert_uint_eq(got[2].n, 200);
+	ck_assert_uint_eq(got[2].v[0].h.direction, PACKET_OUTGOING);
+	for (i = 0; i < 3; i++) {
+		sniff_capture__close(cap[i]);
+		pkts_free(&got[i]);
+	}
+}
+END_TEST
+
+/* ---- lo: each frame once, though the kernel shows it leaving and arriving */
+
+START_TEST(test_loopback_once)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	struct sniff_stats st;
+	char file[128];
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "lo");
+	cap = sniff_capture__open("lo", &o);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__linktype(cap), SNIFF_DLT_EN10MB);
+	set_oracle_prog(cap, "ether[6:4] = 0x02005e10");
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	run_framegen(100, 5, "udp4,tcp4,arp", file, "lo");
+	oracle_frames(file, "", &want);
+	loop_until_idle(cap, &got, 50);
+	assert_same(&got, &want, "lo");
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_uint_eq(st.received, want.n);
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* ---- snap length: the kernel cuts, the wire length stays */
+
+START_TEST(test_snaplen)
+{
+	SNIFF_OPTS(sniff_capture_opts, o, .snaplen = 60);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	char file[128];
+	size_t i;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "snap");
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_uint_eq(sniff_capture__snaplen(cap), 60);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	run_framegen(100, 9, "tcp4,udp6", file, "veth0");
+	oracle_frames(file, "", &want);
+	loop_until_idle(cap, &got, 50);
+	ck_assert_uint_eq(got.n, want.n);
+	for (i = 0; i < got.n; i++) {
+		uint32_t cut = want.v[i].h.len < 60 ? want.v[i].h.len : 60;
+
+		ck_assert_uint_eq(got.v[i].h.len, want.v[i].h.len);
+		ck_assert_uint_eq(got.v[i].h.caplen, cut);
+		ck_assert_int_eq(memcmp(got.v[i].data, want.v[i].data, cut), 0);
+	}
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* ---- errors: the codes and the messages that say what is missing */
+
+static char last_log[512];
+static void keep_log(enum sniff_log_level lvl, const char *msg, void *ctx)
+{
+	(void)lvl;
+	(void)ctx;
+	snprintf(last_log, sizeof(last_log), "%s", msg);
+}
+
+START_TEST(test_no_such_interface)
+{
+	struct sniff_capture *cap;
+
+	NEED_NS();
+	sniff_set_log(keep_log, NULL);
+	errno = 0;
+	cap = sniff_capture__open("nosuchif0", NULL);
+	ck_assert_ptr_null(cap);
+	ck_assert_int_eq(errno, ENODEV);
+	ck_assert_msg(strstr(last_log, "nosuchif0") && strstr(last_log, "no such interface"),
+		      "log: %s", last_log);
+	sniff_set_log(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_needs_cap_net_raw)
+{
+	struct sniff_capture *cap;
+	int kernel_says;
+
+	NEED_NS();
+	/* This test runs in its own process: dropping root here is contained. */
+	ck_assert_int_eq(setgid(65534), 0);
+	ck_assert_int_eq(setuid(65534), 0);
+	kernel_says = socket(AF_PACKET, SOCK_RAW, 0) < 0 ? errno : 0;
+	ck_assert_int_eq(kernel_says, EPERM);
+	sniff_set_log(keep_log, NULL);
+	cap = sniff_capture__open("veth1", NULL);
+	ck_assert_ptr_null(cap);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_msg(strstr(last_log, "CAP_NET_RAW"), "log: %s", last_log);
+}
+END_TEST
+
+START_TEST(test_interface_down)
+{
+	char *down[] = { "ip", "link", "set", "veth1", "down", NULL };
+	char *up[] = { "ip", "link", "set", "veth1", "up", NULL };
+	struct sniff_capture *cap;
+
+	NEED_NS();
+	ck_assert_int_eq(netns_exec(&ns, down, NULL, 5000), 0);
+	sniff_set_log(keep_log, NULL);
+	cap = sniff_capture__open("veth1", NULL);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__activate(cap), -ENETDOWN);
+	ck_assert_msg(strstr(last_log, "not up"), "log: %s", last_log);
+	sniff_capture__close(cap);
+	ck_assert_int_eq(netns_exec(&ns, up, NULL, 5000), 0);
+}
+END_TEST
+
+/* ---- promiscuous mode: the kernel's promiscuity count (ip -d link) says it
+ * is on, and off again once the capture is closed (membership dies with the
+ * socket). SIOCGIFFLAGS cannot tell: it shows only "ip link set promisc". */
+
+static int promiscuity(const char *ifname)
+{
+	char out[128], line[512];
+	char *argv[] = { "ip", "-d", "link", "show", (char *)ifname, NULL };
+	int n = -1;
+	FILE *f;
+
+	snprintf(out, sizeof(out), "/tmp/sniff-test-%d-ip.txt", (int)getpid());
+	ck_assert_int_eq(netns_exec(&ns, argv, out, 5000), 0);
+	f = fopen(out, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "promiscuity ");
+
+		if (p)
+			n = atoi(p + 12);
+	}
+	fclose(f);
+	unlink(out);
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+START_TEST(test_promisc)
+{
+	SNIFF_OPTS(sniff_capture_opts, on, .promisc = 1);
+	SNIFF_OPTS(sniff_capture_opts, off);
+	struct sniff_capture *cap;
+
+	NEED_NS();
+	ck_assert_int_eq(promiscuity("veth1"), 0);
+	cap = sniff_capture__open("veth1", &off);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	ck_assert_int_eq(promiscuity("veth1"), 0);
+	sniff_capture__close(cap);
+	cap = sniff_capture__open("veth1", &on);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	ck_assert_int_eq(promiscuity("veth1"), 1);
+	sniff_capture__close(cap);
+	ck_assert_int_eq(promiscuity("veth1"), 0);
+}
+END_TEST
+
+/* ---- a loop after a break captures again (the freeze is undone) */
+
+START_TEST(test_reloop_after_break)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	struct sniff_stats st;
+	char file[128];
+	int round;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "reloop");
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	for (round = 0; round < 3; round++) {
+		run_framegen(50, 40 + round, "udp4,tcp6", file, "veth0");
+		oracle_frames(file, "", &want);
+		loop_until_idle(cap, &got, 40);
+		ck_assert_msg(got.n == want.n, "round %d: %zu delivered, %zu sent", round,
+			      got.n, want.n);
+	}
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_uint_eq(st.captured, want.n);
+	ck_assert_uint_eq(st.received, want.n);
+	assert_same(&got, &want, "reloop");
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* ---- the interface goes away under a running loop: an error, not a hang */
+
+static void *delete_later(void *arg)
+{
+	char *argv[] = { "ip", "link", "del", "veth2", NULL };
+
+	(void)arg;
+	usleep(50000);
+	netns_exec(&ns, argv, NULL, 5000);
+	return NULL;
+}
+
+START_TEST(test_interface_gone)
+{
+	char *add[] = { "ip", "link", "add", "veth2", "type", "veth", "peer", "name", "veth3", NULL };
+	char *up[] = { "ip", "link", "set", "veth3", "up", NULL };
+	struct pkts got = { 0 };
+	struct sniff_capture *cap;
+	struct watchdog w;
+	pthread_t t;
+	long r;
+
+	NEED_NS();
+	ck_assert_int_eq(netns_exec(&ns, add, NULL, 5000), 0);
+	ck_assert_int_eq(netns_exec(&ns, up, NULL, 5000), 0);
+	sniff_set_log(keep_log, NULL);
+	cap = sniff_capture__open("veth3", NULL);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, delete_later, NULL), 0);
+	watchdog_start(&w, cap, 3000);
+	r = sniff_capture__loop(cap, -1, collect, &got);
+	ck_assert_msg(!watchdog_stop(&w), "the loop did not notice the interface going away");
+	pthread_join(t, NULL);
+	ck_assert_int_eq(r, -ENETDOWN);
+	ck_assert_msg(strstr(last_log, "veth3"), "log: %s", last_log);
+	sniff_capture__close(cap);
+}
+END_TEST
+
+/* ---- CAP_NET_RAW alone: eBPF needs CAP_BPF (said so), classic BPF works */
+
+static void keep_only_net_raw(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	ck_assert_int_eq(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
+	ck_assert_int_eq(setgid(65534), 0);
+	ck_assert_int_eq(setuid(65534), 0);
+	d[0].effective = d[0].permitted = 1u << CAP_NET_RAW;
+	ck_assert_int_eq(syscall(SYS_capset, &h, d), 0);
+}
+
+START_TEST(test_needs_cap_bpf)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	SNIFF_OPTS(sniff_capture_opts, oc, .classic_bpf = 1);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap, *ccap;
+	struct bpf_program fp;
+	struct sniff_prog prog;
+	char file[128], log[256] = "";
+	FILE *f;
+	int disabled = 0, go[2], status;
+	pid_t sender;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "capbpf");
+	f = fopen("/proc/sys/kernel/unprivileged_bpf_disabled", "r");
+	if (f) {
+		if (fscanf(f, "%d", &disabled) != 1)
+			disabled = 0;
+		fclose(f);
+	}
+	oracle_compile("udp", &fp);
+	prog.len = fp.bf_len;
+	prog.insns = (struct sniff_insn *)(void *)fp.bf_insns;
+	/* Owned by the uid we become, so that we can still remove it. */
+	close(open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	ck_assert_int_eq(chown(file, 65534, 65534), 0);
+	/* The sender needs root: start it now, held until the capture is ready. */
+	ck_assert_int_eq(pipe(go), 0);
+	sender = fork();
+	ck_assert_int_ge(sender, 0);
+	if (sender == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		execl(BUILDDIR "/tests/framegen", "framegen", "-i", "veth0", "-n", "60", "-s", "77",
+		      "-m", "udp4,tcp4,arp", "-w", file, (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	keep_only_net_raw();
+	sniff_set_log(keep_log, NULL);
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_msg(cap != NULL, "CAP_NET_RAW should be enough to open: %s", strerror(errno));
+	if (disabled) {
+		/* the kernel's verdict first: it refuses bpf() to us */
+		ck_assert_int_eq(sniff_capture__set_prog(cap, &prog, log, sizeof(log)), -EPERM);
+		ck_assert_msg(strstr(last_log, "CAP_BPF"), "log: %s", last_log);
+	} else {
+		fprintf(stderr, "test_needs_cap_bpf: unprivileged eBPF allowed here\n");
+	}
+	sniff_capture__close(cap);
+	/* classic filters need no CAP_BPF: a whole capture works */
+	ccap = sniff_capture__open("veth1", &oc);
+	ck_assert_ptr_nonnull(ccap);
+	ck_assert_int_eq(sniff_capture__set_prog(ccap, &prog, log, sizeof(log)), 0);
+	ck_assert_int_eq(sniff_capture__activate(ccap), 0);
+	pcap_freecode(&fp);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	close(go[1]);
+	ck_assert_int_eq(waitpid(sender, &status, 0), sender);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	oracle_frames(file, "udp", &want);
+	loop_until_idle(ccap, &got, 40);
+	assert_same(&got, &want, "classic, CAP_NET_RAW only");
+	sniff_capture__close(ccap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* ---- "any": cooked LINUX_SLL2 packets, each frame seen leaving veth0 and
+ * arriving on veth1. The expected packets are built from the frames sent with
+ * the kernel's rules (sockaddr_ll: source MAC, eth_type_trans's packet type),
+ * and libpcap's SLL2 filter decides which of them must come. */
+
+static void sll2_of(const struct pkt *f, int ifindex, uint8_t pkttype, struct pkts *out)
+{
+	uint8_t buf[2048];
+	struct sniff_pkthdr h = { .caplen = f->h.caplen + 6, .len = f->h.len + 6 };
+
+	ck_assert_uint_le(f->h.caplen + 6, sizeof(buf));
+	memcpy(buf, f->data + 12, 2);                 /* protocol */
+	buf[2] = buf[3] = 0;
+	buf[4] = (uint8_t)(ifindex >> 24);
+	buf[5] = (uint8_t)(ifindex >> 16);
+	buf[6] = (uint8_t)(ifindex >> 8);
+	buf[7] = (uint8_t)ifindex;
+	buf[8] = 0;
+	buf[9] = 1;                                   /* ARPHRD_ETHER */
+	buf[10] = pkttype;
+	buf[11] = 6;
+	memcpy(buf + 12, f->data + 6, 6);             /* source MAC */
+	buf[18] = buf[19] = 0;
+	memcpy(buf + 20, f->data + 14, f->h.caplen - 14);
+	pkts_add(out, &h, buf);
+}
+
+static uint8_t rx_pkttype(const uint8_t *frame, const uint8_t *own_mac)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	if (memcmp(frame, bcast, 6) == 0)
+		return PACKET_BROADCAST;
+	if (frame[0] & 1)
+		return PACKET_MULTICAST;
+	return memcmp(frame, own_mac, 6) == 0 ? PACKET_HOST : PACKET_OTHERHOST;
+}
+
+static void mac_of_if(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ck_assert_int_eq(ioctl(fd, SIOCGIFHWADDR, &ifr), 0);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+}
+
+static const char *const any_filters[] = {
+	"", "udp", "inbound and tcp", "outbound and arp", "greater 100", "ip6 or arp",
+};
+
+START_TEST(test_any)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct pkts got = { 0 }, frames = { 0 }, all = { 0 }, want_out = { 0 }, want_in = { 0 };
+	struct pkts got_out = { 0 }, got_in = { 0 };
+	const char *expr = any_filters[_i];
+	struct sniff_capture *cap;
+	struct sniff_stats st;
+	struct bpf_program fp;
+	struct sniff_prog prog;
+	pcap_t *dead;
+	uint8_t mac1[6];
+	char file[128];
+	int if0, if1;
+	size_t i;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "any");
+	if0 = (int)if_nametoindex("veth0");
+	if1 = (int)if_nametoindex("veth1");
+	mac_of_if("veth1", mac1);
+	cap = sniff_capture__open("any", &o);
+	ck_assert_msg(cap != NULL, "open any: %s", strerror(errno));
+	ck_assert_int_eq(sniff_capture__linktype(cap), SNIFF_DLT_LINUX_SLL2);
+	dead = pcap_open_dead(DLT_LINUX_SLL2, SNIFF_DEFAULT_SNAPLEN);
+	ck_assert_int_eq(pcap_compile(dead, &fp, expr, 1, PCAP_NETMASK_UNKNOWN), 0);
+	prog.len = fp.bf_len;
+	prog.insns = (struct sniff_insn *)(void *)fp.bf_insns;
+	ck_assert_int_eq(sniff_capture__set_prog(cap, &prog, NULL, 0), 0);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+
+	run_framegen(200, 60 + _i, "tcp4,udp4,arp,udp6", file, "veth0");
+	oracle_frames(file, "", &frames);
+	for (i = 0; i < frames.n; i++) {
+		struct pcap_pkthdr ph;
+
+		sll2_of(&frames.v[i], if0, PACKET_OUTGOING, &all);
+		sll2_of(&frames.v[i], if1, rx_pkttype(frames.v[i].data, mac1), &all);
+		ph.caplen = all.v[2 * i].h.caplen;
+		ph.len = all.v[2 * i].h.len;
+		if (pcap_offline_filter(&fp, &ph, all.v[2 * i].data))
+			pkts_add(&want_out, &all.v[2 * i].h, all.v[2 * i].data);
+		if (pcap_offline_filter(&fp, &ph, all.v[2 * i + 1].data))
+			pkts_add(&want_in, &all.v[2 * i + 1].h, all.v[2 * i + 1].data);
+	}
+	loop_until_idle(cap, &got, 50);
+	for (i = 0; i < got.n; i++)
+		pkts_add(got.v[i].data[10] == PACKET_OUTGOING ? &got_out : &got_in,
+			 &got.v[i].h, got.v[i].data);
+	assert_same(&got_out, &want_out, "any, leaving veth0");
+	assert_same(&got_in, &want_in, "any, arriving on veth1");
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_uint_eq(st.captured, got.n);
+	ck_assert_uint_eq(st.received, got.n);
+	ck_assert_uint_eq(st.dropped, 0);
+	pcap_freecode(&fp);
+	pcap_close(dead);
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&got_out);
+	pkts_free(&got_in);
+	pkts_free(&want_out);
+	pkts_free(&want_in);
+	pkts_free(&all);
+	pkts_free(&frames);
+}
+END_TEST
+
+/* ---- while traffic flows, a capture opened with a filter delivers nothing
+ * the filter rejects, not even at its start (the filter is attached before
+ * the socket is bound) */
+
+START_TEST(test_no_leak_at_start)
+{
+	struct pkts got = { 0 };
+	char file[128], n[] = "20000";
+	char *argv[] = { BUILDDIR "/tests/framegen", "-i", "veth0", "-n", n, "-m",
+			 "tcp4,udp4,arp", "-w", file, NULL };
+	int round, status;
+	size_t i;
+	pid_t pid;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "leak");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (round = 0; round < 5; round++) {
+		SNIFF_OPTS(sniff_capture_opts, o, .classic_bpf = round & 1);
+		struct sniff_capture *cap = sniff_capture__open("veth1", &o);
+
+		ck_assert_ptr_nonnull(cap);
+		set_oracle_prog(cap, "arp");
+		ck_assert_int_eq(sniff_capture__activate(cap), 0);
+		loop_until_idle(cap, &got, 5);
+		sniff_capture__close(cap);
+	}
+	waitpid(pid, &status, 0);
+	unlink(file);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < got.n; i++)
+		ck_assert_msg(got.v[i].data[12] == 0x08 && got.v[i].data[13] == 0x06,
+			      "packet %zu is not ARP: the filter was late", i);
+	ck_assert_msg(got.n > 0, "no traffic seen while the sender ran");
+	pkts_free(&got);
+}
+END_TEST
+
+/* ---- a tun device (ARPHRD_NONE): raw IP, link type RAW as libpcap says */
+
+START_TEST(test_tun_raw)
+{
+	char *add[] = { "ip", "tuntap", "add", "dev", "sniff-tun0", "mode", "tun", NULL };
+	char *up[] = { "ip", "link", "set", "sniff-tun0", "up", NULL };
+	char *del[] = { "ip", "link", "del", "sniff-tun0", NULL };
+	static const uint8_t ip4[28] = {
+		0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00,
+		10, 9, 0, 1, 10, 9, 0, 2, 0x30, 0x39, 0x00, 0x09, 0x00, 0x08, 0x00, 0x00,
+	};
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct pkts got = { 0 };
+	struct sniff_capture *cap;
+	struct ifreq ifr;
+	pcap_t *dead;
+	int fd, i;
+
+	NEED_NS();
+	ck_assert_int_eq(netns_exec(&ns, add, NULL, 5000), 0);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "sniff-tun0");
+	ck_assert_int_eq(ioctl(fd, TUNSETIFF, &ifr), 0);
+	ck_assert_int_eq(netns_exec(&ns, up, NULL, 5000), 0);
+	cap = sniff_capture__open("sniff-tun0", &o);
+	ck_assert_ptr_nonnull(cap);
+	dead = pcap_open_dead(DLT_RAW, 65535);
+	/* libpcap names it the same way */
+	ck_assert_int_eq(sniff_capture__linktype(cap), pcap_datalink(dead));
+	pcap_close(dead);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(write(fd, ip4, sizeof(ip4)), (int)sizeof(ip4));
+	loop_until_idle(cap, &got, 50);
+	ck_assert_uint_eq(got.n, 5);
+	for (i = 0; i < 5; i++) {
+		ck_assert_uint_eq(got.v[i].h.caplen, sizeof(ip4));
+		ck_assert_int_eq(memcmp(got.v[i].data, ip4, sizeof(ip4)), 0);
+	}
+	sniff_capture__close(cap);
+	close(fd);
+	netns_exec(&ns, del, NULL, 5000);
+	pkts_free(&got);
+}
+END_TEST
+
+static Suite *capture_suite(void)
+{
+	Suite *s = suite_create("capture");
+	TCase *tc = tcase_create("live");
+	int nf = (int)(sizeof(mix_filters) / sizeof(mix_filters[0]));
+
+	tcase_add_unchecked_fixture(tc, ns_setup, ns_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_mix_ebpf, 0, nf);
+	tcase_add_loop_test(tc, test_mix_classic, 0, nf);
+	tcase_add_loop_test(tc, test_mix_set_filter, 0, nf);
+	tcase_add_test(tc, test_latency);
+	tcase_add_test(tc, test_break_idle);
+	tcase_add_test(tc, test_break_drains);
+	tcase_add_test(tc, test_break_signal);
+	tcase_add_test(tc, test_vlan);
+	tcase_add_test(tc, test_direction);
+	tcase_add_test(tc, test_loopback_once);
+	tcase_add_test(tc, test_snaplen);
+	tcase_add_test(tc, test_no_such_interface);
+	tcase_add_test(tc, test_needs_cap_net_raw);
+	tcase_add_test(tc, test_interface_down);
+	tcase_add_test(tc, test_reloop_after_break);
+	tcase_add_test(tc, test_promisc);
+	tcase_add_test(tc, test_no_leak_at_start);
+	tcase_add_test(tc, test_tun_raw);
+	tcase_add_loop_test(tc, test_any, 0, (int)(sizeof(any_filters) / sizeof(any_filters[0])));
+	tcase_add_test(tc, test_interface_gone);
+	tcase_add_test(tc, test_needs_cap_bpf);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(capture_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
