@@ -1,1 +1,23 @@
 # bench/: `make bench` (never part of `make check`)
+EXTRA_PROGRAMS = bench/compile_bench
+bench_compile_bench_SOURCES = bench/compile_bench.c
+bench_compile_bench_CPPFLAGS = $(AM_CPPFLAGS)
+bench_compile_bench_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
+bench_compile_bench_LDADD = libsniff_core.la $(PCAP_LIBS)
+
+.PHONY: bench
+bench: bench/compile_bench$(EXEEXT)
+	./bench/compile_bench$(EXEEXT) $(BENCH_ARGS)
+
+# In-kernel filter cost: our eBPF vs a literal translation of libpcap's
+# program (h8). Needs root; bench/run.sh runs it as part "kernel".
+EXTRA_PROGRAMS += bench/kernel_bench
+bench_kernel_bench_SOURCES = bench/kernel_bench.c
+bench_kernel_bench_CPPFLAGS = $(AM_CPPFLAGS)
+bench_kernel_bench_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
+bench_kernel_bench_LDADD = libsniff_core.la $(PCAP_LIBS)
+
+bench: bench/kernel_bench$(EXEEXT)
+.PHONY: bench-kernel
+bench-kernel: bench/kernel_bench$(EXEEXT)
+	./bench/kernel_bench$(EXEEXT) $(KBENCH_ARGS)

@@ -1,0 +1,279 @@
+/* run.c - sniff's main loop: capture from an interface or read a file, then print
+ * each packet tcpdump's way or write it to a pcap file, and on exit print the
+ * statistics tcpdump prints.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "print.h"
+#include "sniffer.h"
+
+struct run {
+	const struct sniff_cmd *cmd;
+	struct sniff_dumper *dumper;
+	struct print_ctx *pc;
+	int linktype;
+	int write_error;
+};
+
+/* The capture a signal handler must stop; set before the handlers are installed. */
+static struct sniff_capture *volatile running_cap;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (running_cap)
+		sniff_capture__break(running_cap);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A closed output pipe ends the loop through the write error instead. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void on_packet(void *user, const struct sniff_pkthdr *h, const uint8_t *data)
+{
+	struct run *r = user;
+
+	if (r->dumper) {
+		if (sniff_dumper__write(r->dumper, h, data) < 0 ||
+		    (!r->cmd->buffered_write && sniff_dumper__flush(r->dumper) < 0))
+			r->write_error = errno ? errno : EIO;
+	} else {
+		print_packet(r->pc, r->linktype, h, data);
+		if (ferror(stdout))
+			r->write_error = errno ? errno : EIO;
+	}
+	if (r->write_error && running_cap)
+		sniff_capture__break(running_cap);
+}
+
+/* tcpdump's default device: the first interface that is up and running and not
+ * a loopback. */
+static const char *default_iface(char *buf, size_t sz)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	const char *found = NULL;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	for (i = ifs; fd >= 0 && i && i->if_index; i++) {
+		struct ifreq ifr;
+
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+			continue;
+		if ((ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING) &&
+		    !(ifr.ifr_flags & IFF_LOOPBACK)) {
+			snprintf(buf, sz, "%s", i->if_name);
+			found = buf;
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ifs)
+		if_freenameindex(ifs);
+	return found;
+}
+
+int cmd_list_ifaces(const struct sniff_cmd *cmd)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int n = 0;
+
+	if (!ifs || fd < 0) {
+		cmd_error(cmd, "can't list interfaces: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	for (i = ifs; i->if_index; i++) {
+		struct ifreq ifr;
+		const char *sep = " [";
+
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
+		printf("%d.%s", ++n, i->if_name);
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+			if (ifr.ifr_flags & IFF_UP) { printf("%sUp", sep); sep = ", "; }
+			if (ifr.ifr_flags & IFF_RUNNING) { printf("%sRunning", sep); sep = ", "; }
+			if (ifr.ifr_flags & IFF_LOOPBACK) { printf("%sLoopback", sep); sep = ", "; }
+			if (sep[0] == ',')
+				putchar(']');
+		}
+		putchar('\n');
+	}
+	/* tcpdump also lists the pseudo-device that captures on all interfaces. */
+	printf("%d.any (Pseudo-device that captures on all interfaces) [Up, Running]\n", ++n);
+	if_freenameindex(ifs);
+	close(fd);
+	return 0;
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+struct sniff_capture *cmd_open_offline(const struct sniff_cmd *cmd)
+{
+	char errbuf[512];
+	struct sniff_capture *cap;
+
+	cap = sniff_capture__open_offline(cmd->rfile, errbuf, sizeof(errbuf));
+	/* Say which file, as every other error names its object. */
+	if (!cap && strncmp(errbuf, cmd->rfile, strlen(cmd->rfile)))
+		cmd_error(cmd, "%s: %s", cmd->rfile, errbuf);
+	else if (!cap)
+		cmd_error(cmd, "%s", errbuf);
+	return cap;
+}
+
+static struct sniff_capture *open_capture(const struct sniff_cmd *cmd, const char **name)
+{
+	static char ifbuf[IF_NAMESIZE];
+	struct sniff_capture *cap;
+
+	if (cmd->rfile) {
+		*name = cmd->rfile;
+		return cmd_open_offline(cmd);
+	}
+	*name = cmd->iface ? cmd->iface : default_iface(ifbuf, sizeof(ifbuf));
+	if (!*name) {
+		cmd_error(cmd, "no interface is up to capture on: give one with -i (sniff -D lists them)");
+		return NULL;
+	}
+	SNIFF_OPTS(sniff_capture_opts, o,
+		   .snaplen = cmd->snaplen, .promisc = cmd->promisc,
+		   .direction = (enum sniff_direction)cmd->direction,
+		   .latency_ms = cmd->immediate ? 1 : 0, .tstamp_nano = cmd->nano,
+		   .workers = cmd->workers, .fanout = (enum sniff_fanout)cmd->fanout);
+	cap = sniff_capture__open(*name, &o);
+	if (!cap)
+		cmd_lib_error(cmd, *name, -errno);
+	return cap;
+}
+
+int cmd_run(const struct sniff_cmd *cmd)
+{
+	struct print_ctx pc;
+	struct run r = { .cmd = cmd, .pc = &pc };
+	struct sniff_error ferr = { 0 };
+	struct sniff_stats st = { 0 };
+	struct sniff_capture *cap;
+	const char *name;
+	char errbuf[512];
+	long n;
+	int rc, status = 0;
+
+	cap = open_capture(cmd, &name);
+	if (!cap)
+		return 1;
+	r.linktype = sniff_capture__linktype(cap);
+
+	rc = sniff_capture__set_filter(cap, cmd->expr, cmd->optimize, &ferr);
+	if (rc) {
+		if (ferr.msg[0])
+			cmd_filter_error(cmd, &ferr);
+		else
+			cmd_lib_error(cmd, "can't set the filter", rc);
+		sniff_capture__close(cap);
+		return 1;
+	}
+	if (!cmd->rfile) {
+		rc = sniff_capture__activate(cap);
+		if (rc) {
+			cmd_lib_error(cmd, name, rc);
+			sniff_capture__close(cap);
+			return 1;
+		}
+	}
+	if (cmd->wfile) {
+		r.dumper = sniff_dumper__open(cmd->wfile, r.linktype, sniff_capture__snaplen(cap),
+					      cmd->nano, errbuf, sizeof(errbuf));
+		if (!r.dumper) {
+			cmd_error(cmd, "%s", errbuf);
+			sniff_capture__close(cap);
+			return 1;
+		}
+	} else {
+		SNIFF_OPTS(print_opts, po, .out = stdout, .tflag = cmd->tflag, .eflag = cmd->eflag,
+			   .qflag = cmd->qflag, .vflag = cmd->vflag, .xflag = cmd->xflag,
+			   .Xflag = cmd->Xflag, .Sflag = cmd->Sflag, .number = cmd->number,
+			   .nano = cmd->nano);
+		print_init(&pc, &po);
+	}
+
+	if (cmd->rfile) {
+		fprintf(stderr, "reading from file %s, link-type %s (%s), snapshot length %u\n",
+			strcmp(name, "-") ? name : "-", sniff_linktype_name(r.linktype),
+			sniff_linktype_description(r.linktype), sniff_capture__snaplen(cap));
+	} else {
+		if (!cmd->wfile && !cmd->vflag)
+			fprintf(stderr, "%s: verbose output suppressed, use -v[v]... for full protocol decode\n",
+				cmd->prog);
+		else
+			fprintf(stderr, "%s: ", cmd->prog);
+		fprintf(stderr, "listening on %s, link-type %s (%s), snapshot length %u bytes\n",
+			name, sniff_linktype_name(r.linktype), sniff_linktype_description(r.linktype),
+			sniff_capture__snaplen(cap));
+	}
+	fflush(stderr);
+
+	running_cap = cap;
+	install_signals();
+	/* -w: the library writes straight from the ring, in timestamp order */
+	if (r.dumper) {
+		if (!cmd->buffered_write)
+			sniff_dumper__set_packet_buffered(r.dumper, 1);
+		n = sniff_capture__dump(cap, cmd->count, r.dumper);
+	} else {
+		n = sniff_capture__loop(cap, cmd->count, on_packet, &r);
+	}
+	if (n < 0) {
+		cmd_lib_error(cmd, name, (int)n);
+		status = 1;
+	}
+	fflush(stdout);
+	if (r.write_error && r.write_error != EPIPE) {
+		cmd_error(cmd, "%s: %s", cmd->wfile ? cmd->wfile : "standard output", strerror(r.write_error));
+		status = 1;
+	}
+	if (r.dumper && sniff_dumper__close(r.dumper) < 0) {
+		cmd_error(cmd, "%s: %s", cmd->wfile, strerror(errno));
+		status = 1;
+	}
+	if (!cmd->wfile)
+		print_cleanup(&pc);
+	if (!cmd->rfile && sniff_capture__stats(cap, &st) == 0) {
+		fprintf(stderr, "%llu packet%s captured\n", (unsigned long long)st.captured, plural(st.captured));
+		fprintf(stderr, "%llu packet%s received by filter\n", (unsigned long long)st.received,
+			plural(st.received));
+		fprintf(stderr, "%llu packet%s dropped by kernel\n", (unsigned long long)st.dropped,
+			plural(st.dropped));
+		if (st.ifdropped)
+			fprintf(stderr, "%llu packet%s dropped by interface\n",
+				(unsigned long long)st.ifdropped, plural(st.ifdropped));
+	}
+	running_cap = NULL;
+	sniff_capture__close(cap);
+	return status;
+}

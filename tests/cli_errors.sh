@@ -1,0 +1,64 @@
+#!/bin/bash
+# Bad input to the sniff command: each case must give exit status 1, exactly one
+# line on stderr (filter errors: the message line, then the expression and a
+# caret line), nothing on stdout, and no output file left behind.
+set -u
+BUILDDIR=${BUILDDIR:-$PWD}
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+SNIFF=$BUILDDIR/sniffer/sniff
+SAMPLE=$SRCDIR/pcaps/sample.pcap
+TMP=$(mktemp -d /tmp/sniff-cli.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+fails=0 n=0
+
+# case NAME EXPECTED-STDERR-REGEX LINES -- ARGS...
+case_() {
+	local name=$1 re=$2 lines=$3; shift 4
+	n=$((n + 1))
+	rm -f "$TMP/out.pcap"
+	"$SNIFF" "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+	local rc=$? got
+	got=$(wc -l <"$TMP/stderr")
+	if [ $rc != 1 ]; then echo "FAIL: $name: exit status $rc, expected 1"; fails=$((fails + 1));
+	elif [ "$got" != "$lines" ]; then echo "FAIL: $name: $got stderr lines, expected $lines"; cat "$TMP/stderr"; fails=$((fails + 1));
+	elif ! grep -qE "$re" "$TMP/stderr"; then echo "FAIL: $name: stderr does not match /$re/:"; cat "$TMP/stderr"; fails=$((fails + 1));
+	elif [ -s "$TMP/stdout" ]; then echo "FAIL: $name: wrote to stdout"; fails=$((fails + 1));
+	elif [ -e "$TMP/out.pcap" ]; then echo "FAIL: $name: left an output file"; fails=$((fails + 1));
+	else echo "ok: $name: $(head -1 "$TMP/stderr")"; fi
+}
+
+case_ "unknown option" "^sniff: unknown option '-Z'" 1 -- -Z
+case_ "unknown long option" "^sniff: unknown option '--frobnicate'" 1 -- --frobnicate
+case_ "missing argument" "^sniff: option '-c' needs an argument" 1 -- -r "$SAMPLE" -c
+case_ "bad count" "^sniff: invalid packet count 'ten'" 1 -- -r "$SAMPLE" -c ten
+case_ "bad snaplen" "^sniff: invalid snapshot length" 1 -- -r "$SAMPLE" -s 999999999
+case_ "missing interface" "^sniff: no-such-if0: .*([Nn]o such (device|interface)|does not exist)" 1 -- -i no-such-if0 -w "$TMP/out.pcap"
+case_ "unreadable file" "^sniff: .*/nonexistent.pcap: No such file or directory" 1 -- -r "$TMP/nonexistent.pcap" -w "$TMP/out.pcap"
+printf 'this is not a capture file at all, just text\n' >"$TMP/bad.pcap"
+case_ "not a pcap file" "^sniff: .*bad.pcap" 1 -- -r "$TMP/bad.pcap"
+case_ "filter syntax" "^sniff: filter error at column 5: " 3 -- -r "$SAMPLE" -w "$TMP/out.pcap" "tcp port"
+case_ "filter caret" "^      \^" 3 -- -r "$SAMPLE" "tcp port"
+case_ "unbalanced paren" "^sniff: filter error at column [0-9]+: " 3 -- -r "$SAMPLE" "(tcp or udp"
+case_ "bad address" "^sniff: filter error at column 6: " 3 -- -d -y EN10MB "host 1.2.3.4.5"
+case_ "bad linktype" "^sniff: invalid data link type FOO" 1 -- -d -y FOO ip
+case_ "ebpf without -d" "^sniff: --ebpf goes with -d" 1 -- --ebpf ip
+case_ "bad -Q" "^sniff: invalid direction 'sideways'" 1 -- -Q sideways -r "$SAMPLE"
+
+# Without privileges: the message names the missing capability.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	n=$((n + 1))
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$SNIFF" -i lo >"$TMP/stdout" 2>"$TMP/stderr"
+	rc=$?
+	if [ $rc = 1 ] && [ "$(wc -l <"$TMP/stderr")" = 1 ] && grep -q "CAP_NET_RAW" "$TMP/stderr"; then
+		echo "ok: no privileges: $(cat "$TMP/stderr")"
+	else
+		echo "FAIL: no privileges: exit $rc, stderr:"; cat "$TMP/stderr"; fails=$((fails + 1))
+	fi
+else
+	echo "SKIP: the no-privilege case needs root (to drop privileges) and setpriv"
+	[ "${CI:-}" = true ] && fails=$((fails + 1))
+fi
+
+echo "cli errors: $n cases, $fails failures"
+[ $fails = 0 ]
