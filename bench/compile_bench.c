@@ -70,21 +70,32 @@ static int optimize_prog(const struct bpf_program *in, struct sniff_prog *out)
 	return rc ? -1 : (int)out->len;
 }
 
+/* Our whole compile, as a user calls it: parse, generate, optimize, emit,
+ * validate. Returns the program length, or -1. */
+static int sniff_full(const char *expr, struct sniff_prog *out)
+{
+	SNIFF_OPTS(sniff_compile_opts, o, .optimize = 1);
+
+	if (sniff_compile(expr, SNIFF_DLT_EN10MB, &o, out, NULL))
+		return -1;
+	return (int)out->len;
+}
+
 static void bench_mix(pcap_t *pd, long iter)
 {
-	double sum_o1 = 0, sum_o0 = 0, sum_ours = 0;
+	double sum_o1 = 0, sum_o0 = 0, sum_ours = 0, sum_full = 0;
 	unsigned lib_total = 0, ours_total = 0;
 	size_t e;
 
 	printf("== 20-expression mix, %ld compiles each (us per compile)\n", iter);
-	printf("%-3s %8s %8s %10s %10s %10s  %s\n", "#", "pcap-O", "ours", "pcap-O1", "pcap-O0",
-	       "ours-opt", "expression");
+	printf("%-3s %8s %8s %10s %10s %10s %10s  %s\n", "#", "pcap-O", "ours", "pcap-O1", "pcap-O0",
+	       "ours-opt", "sniff", "expression");
 	for (e = 0; e < NEXPR; e++) {
 		struct bpf_program bp, u;
 		struct sniff_prog out = { 0, NULL };
 		unsigned nlib = 0;
 		int nours = -1;
-		double t0, t1, t2, t3;
+		double t0, t1, t2, t3, t4;
 		long i;
 
 		t0 = now();
@@ -112,19 +123,34 @@ static void bench_mix(pcap_t *pd, long iter)
 		}
 		t3 = now() - t3;
 		free(out.insns);
+		out.insns = NULL;
 		pcap_freecode(&u);
+		t4 = now();
+		for (i = 0; i < iter; i++) {
+			if (sniff_full(exprs[e], &out) < 0) {
+				fprintf(stderr, "sniff_compile failed: %s\n", exprs[e]);
+				exit(1);
+			}
+			sniff_prog_free(&out);
+		}
+		t4 = now() - t4;
+		sum_full += t4;
 		sum_o1 += t1 - t0;
 		sum_o0 += t2 - t1;
 		sum_ours += t3;
 		lib_total += nlib;
 		ours_total += nours > 0 ? (unsigned)nours : 0;
-		printf("%-3zu %8u %8d %10.2f %10.2f %10.2f  %s\n", e, nlib, nours,
-		       (t1 - t0) * 1e6 / iter, (t2 - t1) * 1e6 / iter, t3 * 1e6 / iter, exprs[e]);
+		printf("%-3zu %8u %8d %10.2f %10.2f %10.2f %10.2f  %s\n", e, nlib, nours,
+		       (t1 - t0) * 1e6 / iter, (t2 - t1) * 1e6 / iter, t3 * 1e6 / iter,
+		       t4 * 1e6 / iter, exprs[e]);
 	}
 	printf("total insns: libpcap -O %u, ours %u\n", lib_total, ours_total);
 	printf("mean us/compile: libpcap -O1 %.2f; libpcap -O0 %.2f + our optimizer %.2f = %.2f\n\n",
 	       sum_o1 * 1e6 / (iter * NEXPR), sum_o0 * 1e6 / (iter * NEXPR),
 	       sum_ours * 1e6 / (iter * NEXPR), (sum_o0 + sum_ours) * 1e6 / (iter * NEXPR));
+	printf("whole compile, 20-expression mix: sniff_compile %.2f us, pcap_compile -O1 %.2f us: "
+	       "ratio %.3f\n\n", sum_full * 1e6 / (iter * NEXPR), sum_o1 * 1e6 / (iter * NEXPR),
+	       sum_full / sum_o1);
 }
 
 static uint32_t host_addr(int i)
@@ -209,8 +235,8 @@ static void bench_hosts(pcap_t *pd, int try_libpcap_opt)
 	unsigned s;
 
 	printf("== host lists (ms per compile)\n");
-	printf("%6s %10s %10s %10s %10s %12s %12s\n", "hosts", "pcap-O", "ours", "pcap-O1",
-	       "pcap-O0", "ours(-O0in)", "ours(built)");
+	printf("%6s %10s %10s %10s %10s %12s %12s %12s\n", "hosts", "pcap-O", "ours", "pcap-O1",
+	       "pcap-O0", "ours(-O0in)", "ours(built)", "sniff_compile");
 	printf("(ours: cb_optimize + cb_graph_emit on libpcap's -O0 program / on the built graph)\n");
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		int n = sizes[s], nours = -1;
@@ -257,8 +283,17 @@ static void bench_hosts(pcap_t *pd, int try_libpcap_opt)
 			exit(1);
 		t_built = now() - t;
 		cb_graph_free(&g);
-		printf("%6d %10d %10u %10.1f %10.1f %12.2f %12.2f\n", n, nlib, built.len, t_o1 * 1e3,
-		       t_o0 * 1e3, t_ours * 1e3, t_built * 1e3);
+		{
+			struct sniff_prog full = { 0, NULL };
+			double tf = now();
+			int nf = sniff_full(expr, &full);
+
+			tf = now() - tf;
+			sniff_prog_free(&full);
+			printf("%6d %10d %10u %10.1f %10.1f %12.2f %12.2f %12.2f%s\n", n, nlib, built.len,
+			       t_o1 * 1e3, t_o0 * 1e3, t_ours * 1e3, t_built * 1e3,
+			       nf < 0 ? -1.0 : tf * 1e3, nf < 0 ? " (sniff_compile failed)" : "");
+		}
 		if (nours >= 0 && (unsigned)nours != built.len)
 			printf("warning: %d hosts: %d insns from libpcap's -O0, %u from the built graph\n",
 			       n, nours, built.len);

@@ -1,12 +1,19 @@
-# bench/: `make bench` (never part of `make check`)
+# bench/: `make bench` (never part of `make check`): sniff beside tcpdump and
+# libpcap in the same run, reported as ratios. bench/run.sh runs the parts
+# (compile, kernel, offline, capture); `make bench BENCH="compile"` picks some.
+EXTRA_DIST += bench/run.sh
 EXTRA_PROGRAMS = bench/compile_bench
 bench_compile_bench_SOURCES = bench/compile_bench.c
 bench_compile_bench_CPPFLAGS = $(AM_CPPFLAGS)
 bench_compile_bench_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
 bench_compile_bench_LDADD = libsniff_core.la $(PCAP_LIBS)
 
-.PHONY: bench
-bench: bench/compile_bench$(EXEEXT)
+.PHONY: bench bench-compile
+bench: all bench/compile_bench$(EXEEXT)
+	BUILDDIR='$(abs_top_builddir)' SRCDIR='$(abs_top_srcdir)' \
+		SHARED_BENCH='$(CORPUS_DIR)/../bench' BENCH_ARGS='$(BENCH_ARGS)' \
+		KBENCH_ARGS='$(KBENCH_ARGS)' $(SHELL) $(srcdir)/bench/run.sh $(BENCH)
+bench-compile: bench/compile_bench$(EXEEXT)
 	./bench/compile_bench$(EXEEXT) $(BENCH_ARGS)
 
 # In-kernel filter cost: our eBPF vs a literal translation of libpcap's

@@ -49,7 +49,7 @@ for w in "${what[@]}"; do
 	compile)
 		if [ -x "$BUILDDIR/bench/compile_bench" ]; then
 			echo "## compile: sniff vs pcap_compile"
-			"$BUILDDIR/bench/compile_bench"
+			"$BUILDDIR/bench/compile_bench" ${BENCH_ARGS:-}
 		else
 			echo "## compile: bench/compile_bench not built"
 		fi
@@ -57,7 +57,7 @@ for w in "${what[@]}"; do
 	kernel)
 		if [ -x "$BUILDDIR/bench/kernel_bench" ]; then
 			echo "## in-kernel filter cost: our eBPF vs a literal translation of libpcap's program"
-			"$BUILDDIR/bench/kernel_bench"
+			"$BUILDDIR/bench/kernel_bench" ${KBENCH_ARGS:-}
 		else
 			echo "## kernel: bench/kernel_bench not built"
 		fi
