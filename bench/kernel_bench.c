@@ -789,6 +789,34 @@ next:
 	}
 }
 
+/* The noise floor of a comparison: one program loaded twice (two JIT
+ * images), timed like a pair above. */
+static void control(int floor_fd, const struct pkt *pk, unsigned n, unsigned rounds,
+		    unsigned repeat)
+{
+	SNIFF_OPTS(sniff_compile_opts, o, .optimize = 1, .mode = SNIFF_MODE_SAVEFILE);
+	static const char *const expr = "tcp port 80";
+	struct sniff_prog p = { 0 };
+	struct sniff_ebpf_prog e = { 0 };
+	struct sniff_error err;
+	int fds[3] = { floor_fd, -1, -1 };
+	double med[3];
+
+	if (sniff_compile(expr, DLT_EN10MB, &o, &p, &err) == 0 &&
+	    eb_translate_ex(p.insns, p.len, 0, &e, &err) == 0 &&
+	    (fds[1] = load(&e, "control", expr)) >= 0 && (fds[2] = load(&e, "control", expr)) >= 0) {
+		measure(fds, 3, pk, n, rounds, repeat, med);
+		printf("control: \"%s\" (ours) loaded twice: %.1f and %.1f ns/pkt, ratio %.2f, "
+		       "(a-f)/(b-f) %.2f: differences this size are noise\n", expr, med[1], med[2],
+		       med[1] / med[2], (med[1] - med[0]) / (med[2] - med[0]));
+	}
+	for (int i = 1; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	sniff_ebpf_free(&e);
+	sniff_prog_free(&p);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: kernel_bench [-n packets] [-R rounds] [-r repeat] [-f file.pcap] "
@@ -866,6 +894,7 @@ int main(int argc, char **argv)
 		printf("\nmedian over %u filters: (ours-floor)/(literal-floor) %.2f, ours/literal %.2f\n",
 		       nok, r1, r2);
 	}
+	control(floor_fd, pk, n, rounds, repeat);
 	if (nhosts)
 		many_hosts(nhosts, limit, floor_fd, pk, n, rounds, repeat);
 	close(floor_fd);
