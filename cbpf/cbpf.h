@@ -132,9 +132,18 @@ struct gen_opts {
 int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 	   struct sniff_error *err);
 
+/* ---- compile.c: OPTS (NULL, or any sz) -> a full struct, libbpf's rules
+ * (unknown bytes past our size must be 0). 0 / -EINVAL. */
+int cb_copy_compile_opts(const struct sniff_compile_opts *in, struct sniff_compile_opts *out);
+
 /* ---- validate.c: 0, or -EINVAL with err->msg and err->column = the index of
  * the offending instruction + 1 (0 for a bad length). err may be NULL. */
 int cb_validate(const struct sniff_insn *insns, unsigned len, struct sniff_error *err);
+/* Same rules with another length limit: sniff_compile() and the paths that do
+ * not hand the program to the kernel as classic BPF (the interpreter, eBPF)
+ * take up to SNIFF_MAX_INSNS; cb_validate() is the kernel's BPF_MAXINSNS. */
+int cb_validate_max(const struct sniff_insn *insns, unsigned len, unsigned max,
+		    struct sniff_error *err);
 
 /* ---- interp.c
  * libpcap's bpf_filter semantics (out-of-range load -> return 0, div by 0 ->

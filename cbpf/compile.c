@@ -7,7 +7,7 @@
 /* libbpf's rule for sized option structs: fields past the caller's sz read
  * as 0, and bytes we do not know must be 0 (a newer caller asking for a
  * feature this library lacks must not be silently ignored). */
-static int copy_opts(const struct sniff_compile_opts *in, struct sniff_compile_opts *out)
+int cb_copy_compile_opts(const struct sniff_compile_opts *in, struct sniff_compile_opts *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!in)
@@ -52,7 +52,7 @@ SNIFF_API int sniff_compile(const char *expr, int linktype,
 		return fail(err, -EINVAL, "no program to fill");
 	prog->len = 0;
 	prog->insns = NULL;
-	if (copy_opts(opts, &o) < 0)
+	if (cb_copy_compile_opts(opts, &o) < 0)
 		return fail(err, -EINVAL, "compile options: unknown fields set (sz too large)");
 	rc = filter_parse(expr ? expr : "", &a, &ast, err);
 	if (rc < 0)
@@ -87,7 +87,7 @@ SNIFF_API int sniff_compile(const char *expr, int linktype,
 		sniff_prog_free(prog);
 		goto out;
 	}
-	rc = cb_validate(prog->insns, prog->len, err);
+	rc = cb_validate_max(prog->insns, prog->len, SNIFF_MAX_INSNS, err);
 	if (rc < 0)
 		sniff_prog_free(prog);
 out:

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cbpf.h"
@@ -189,10 +190,20 @@ static int check_insn(const struct sniff_insn *in, unsigned pc, unsigned len,
  * jumps after a ret also inherits what was written before that ret. */
 static int check_mem(const struct sniff_insn *insns, unsigned len, struct sniff_error *err)
 {
-	uint16_t masks[CB_MAXINSNS];
+	uint16_t stack_masks[CB_MAXINSNS], *masks = stack_masks;
 	uint16_t valid = 0;
 	unsigned pc;
+	int r = 0;
 
+	/* programs past the kernel's limit (up to a million) need the heap */
+	if (len > CB_MAXINSNS) {
+		masks = malloc(len * sizeof(masks[0]));
+		if (!masks) {
+			if (err)
+				snprintf(err->msg, sizeof(err->msg), "out of memory");
+			return -ENOMEM;
+		}
+	}
 	memset(masks, 0xff, len * sizeof(masks[0]));
 	for (pc = 0; pc < len; pc++) {
 		const struct sniff_insn *in = &insns[pc];
@@ -205,10 +216,12 @@ static int check_mem(const struct sniff_insn *insns, unsigned len, struct sniff_
 			break;
 		case BPF_LD | BPF_MEM:
 		case BPF_LDX | BPF_MEM:
-			if (!(valid & (1u << in->k)))
-				return fail(err, pc, true,
-					    "instruction %u: M[%u] may be read before it is written",
-					    pc, in->k);
+			if (!(valid & (1u << in->k))) {
+				r = fail(err, pc, true,
+					 "instruction %u: M[%u] may be read before it is written",
+					 pc, in->k);
+				goto out;
+			}
 			break;
 		case BPF_JMP | BPF_JA:
 			masks[pc + 1 + in->k] &= valid;
@@ -223,18 +236,22 @@ static int check_mem(const struct sniff_insn *insns, unsigned len, struct sniff_
 			break;
 		}
 	}
-	return 0;
+out:
+	if (masks != stack_masks)
+		free(masks);
+	return r;
 }
 
-int cb_validate(const struct sniff_insn *insns, unsigned len, struct sniff_error *err)
+int cb_validate_max(const struct sniff_insn *insns, unsigned len, unsigned max,
+		    struct sniff_error *err)
 {
 	unsigned pc;
 	uint16_t last;
 	int r;
 
-	if (!insns || len == 0 || len > CB_MAXINSNS)
-		return fail(err, 0, false, "program length %u is not in 1..%d", insns ? len : 0,
-			    CB_MAXINSNS);
+	if (!insns || len == 0 || len > max)
+		return fail(err, 0, false, "program length %u is not in 1..%u", insns ? len : 0,
+			    max);
 	for (pc = 0; pc < len; pc++) {
 		r = check_insn(&insns[pc], pc, len, err);
 		if (r)
@@ -247,6 +264,11 @@ int cb_validate(const struct sniff_insn *insns, unsigned len, struct sniff_error
 	return check_mem(insns, len, err);
 }
 
+int cb_validate(const struct sniff_insn *insns, unsigned len, struct sniff_error *err)
+{
+	return cb_validate_max(insns, len, CB_MAXINSNS, err);
+}
+
 SNIFF_API int sniff_prog_validate(const struct sniff_prog *prog, struct sniff_error *err)
 {
 	if (err)
@@ -254,4 +276,14 @@ SNIFF_API int sniff_prog_validate(const struct sniff_prog *prog, struct sniff_er
 	if (!prog)
 		return fail(err, 0, false, "no program");
 	return cb_validate(prog->insns, prog->len, err);
+}
+
+SNIFF_API int sniff_prog_validate_max(const struct sniff_prog *prog, unsigned max_len,
+				      struct sniff_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (!prog)
+		return fail(err, 0, false, "no program");
+	return cb_validate_max(prog->insns, prog->len, max_len, err);
 }

@@ -36,6 +36,7 @@ static const char *const size_name[4] = {
 
 /* The helpers a translated program calls; others print as "unknown". */
 static const char *const helper_name[] = {
+	[BPF_FUNC_map_lookup_elem] = "bpf_map_lookup_elem",
 	[BPF_FUNC_get_prandom_u32] = "bpf_get_prandom_u32",
 	[BPF_FUNC_get_smp_processor_id] = "bpf_get_smp_processor_id",
 	[BPF_FUNC_skb_load_bytes] = "bpf_skb_load_bytes",
@@ -133,6 +134,12 @@ int eb_insn_text(const struct sniff_ebpf_insn *insns, unsigned left, char *buf, 
 		} else if (in->code == (BPF_LD | BPF_IMM | BPF_DW) && left >= 2) {
 			uint64_t v = (uint32_t)in[0].imm | (uint64_t)(uint32_t)in[1].imm << 32;
 
+			if (in->src_reg == BPF_PSEUDO_MAP_FD) {
+				/* bpftool's form; before loading imm is the map's index */
+				snprintf(buf, sz, "(%02x) r%d = map[id:%d]", in->code, in->dst_reg,
+					 in->imm);
+				return 2;
+			}
 			snprintf(buf, sz, "(%02x) r%d = 0x%llx", in->code, in->dst_reg,
 				 (unsigned long long)v);
 			return 2;

@@ -3,7 +3,8 @@
  * Sections, one per file:
  *   translate.c  classic -> eBPF with the kernel's socket-filter semantics
  *                (two passes, like bpf_convert_filter: measure, then emit)
- *   load.c       bpf(BPF_PROG_LOAD) / BPF_PROG_TEST_RUN wrappers
+ *   lists.c      long `or` lists -> map lookups (sniff_ebpf_compile)
+ *   load.c       bpf(BPF_PROG_LOAD) / BPF_PROG_TEST_RUN wrappers, maps
  *   dump.c       eBPF text (readable and numeric), table driven
  */
 #ifndef SNIFF_EBPF_H
@@ -48,8 +49,40 @@ int eb_translate(const struct sniff_insn *insns, unsigned len, struct sniff_ebpf
 int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags,
 		    struct sniff_ebpf_prog *out, struct sniff_error *err);
 
+/* Same with set tests (lists.c): marks[pc] = i + 1 (one entry per classic
+ * instruction) turns the `jeq #k` at pc into "A is a key of map i" with
+ * SETS[i] describing list i as it was generated: its set tests lie in classic
+ * pcs [lo, hi], all jump to T when true, and the list is false at F.
+ * A classic list evaluates its first member completely before the second:
+ * on a short packet, a load of that first member can end the filter with 0
+ * although a later member matches an earlier field. So a hit on any member
+ * but the first (FIRST, FIRST_MASK) only sets a flag and goes on as if the
+ * test failed; if the list then reaches F, it is true after all (every load
+ * of the first member succeeded, so every member's would). */
+struct eb_set {
+	int lpm;                   /* an LPM trie (A looked up as a /32) */
+	uint32_t first, first_mask;
+	unsigned lo, hi, t, f;
+};
+#define EB_MAX_SETS 16
+#define EB_SET_LPM 0x8000u /* in marks[]: list i is an LPM trie */
+int eb_translate_sets(const struct sniff_insn *insns, unsigned len, unsigned flags,
+		      const uint16_t *marks, const struct eb_set *sets, unsigned nsets,
+		      struct sniff_ebpf_prog *out, struct sniff_error *err);
+
+/* ---- lists.c: sniff_ebpf_compile(). An `or` chain of >= EB_LIST_MIN IPv4
+ * host / net or port primitives with the same qualifiers becomes one
+ * primitive on a sentinel value; the program is generated twice with two
+ * sentinels (unoptimized: libpcap's optimizer would fold "A == s1, so
+ * A != s2", false for sets), and the `jeq` whose constant follows the
+ * sentinel is the set test. The classic program is unchanged elsewhere. */
+#define EB_LIST_MIN 8
+
 /* ---- load.c */
 int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz);
+/* Create and fill PROG's maps, load a copy with their fds (which the loaded
+ * program then holds), close them. fd or -errno. */
+int eb_load_prog(const struct sniff_ebpf_prog *prog, char *log, size_t log_sz);
 /* Run PROG_FD on DATA (which must start with a 14-byte link header, see
  * BPF-SEMANTICS.md) REPEAT times. Returns 0 / -errno; *ret = the filter's value,
  * *ns = mean duration. */

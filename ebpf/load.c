@@ -100,11 +100,96 @@ int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t
 	return err;
 }
 
+static int map_create(const struct sniff_ebpf_map *m)
+{
+	union bpf_attr a;
+	uint8_t one = 1;
+	int fd, r;
+
+	if (m->key_size == 0 || (m->nkeys && !m->keys))
+		return -EINVAL;
+	memset(&a, 0, sizeof(a));
+	a.map_type = m->type;
+	a.key_size = m->key_size;
+	a.value_size = 1;
+	a.max_entries = m->nkeys ? m->nkeys : 1;
+	if (m->type == BPF_MAP_TYPE_LPM_TRIE)
+		a.map_flags = BPF_F_NO_PREALLOC; /* the kernel insists */
+	memcpy(a.map_name, EB_PROG_NAME, sizeof(EB_PROG_NAME));
+	fd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (fd < 0)
+		return fd;
+	for (uint32_t i = 0; i < m->nkeys; i++) {
+		memset(&a, 0, sizeof(a));
+		a.map_fd = (uint32_t)fd;
+		a.key = (uint64_t)(uintptr_t)(m->keys + (size_t)i * m->key_size);
+		a.value = (uint64_t)(uintptr_t)&one;
+		a.flags = BPF_ANY;
+		r = sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
+	/* the program only reads: a frozen map cannot be changed behind it */
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)fd;
+	(void)sys_bpf(BPF_MAP_FREEZE, &a);
+	return fd;
+}
+
+int eb_load_prog(const struct sniff_ebpf_prog *prog, char *log, size_t log_sz)
+{
+	struct sniff_ebpf_insn *copy;
+	int *fds, fd = 0;
+	unsigned i, made = 0;
+
+	if (!prog || !prog->insns || (prog->nmaps && !prog->maps))
+		return -EINVAL;
+	if (!prog->nmaps)
+		return eb_load(prog->insns, prog->len, log, log_sz);
+	copy = malloc(prog->len * sizeof(*copy));
+	fds = calloc(prog->nmaps, sizeof(*fds));
+	if (!copy || !fds) {
+		fd = -ENOMEM;
+		goto out;
+	}
+	for (made = 0; made < prog->nmaps; made++) {
+		fds[made] = map_create(&prog->maps[made]);
+		if (fds[made] < 0) {
+			fd = fds[made];
+			set_log(log, log_sz, "cannot create the filter's map (BPF_MAP_CREATE)");
+			goto out;
+		}
+	}
+	memcpy(copy, prog->insns, prog->len * sizeof(*copy));
+	for (i = 0; i + 1 < prog->len; i++) {
+		if (copy[i].code != (BPF_LD | BPF_DW | BPF_IMM))
+			continue;
+		if (copy[i].src_reg == BPF_PSEUDO_MAP_FD) {
+			if ((unsigned)copy[i].imm >= prog->nmaps) {
+				fd = -EINVAL;
+				goto out;
+			}
+			copy[i].imm = fds[copy[i].imm];
+		}
+		i++; /* the second half */
+	}
+	fd = eb_load(copy, prog->len, log, log_sz);
+out:
+	/* a loaded program holds its own references to the maps */
+	while (made > 0)
+		close(fds[--made]);
+	free(fds);
+	free(copy);
+	return fd;
+}
+
 SNIFF_API int sniff_ebpf_load(const struct sniff_ebpf_prog *prog, char *log, size_t log_sz)
 {
 	if (!prog || !prog->insns)
 		return -EINVAL;
-	return eb_load(prog->insns, prog->len, log, log_sz);
+	return eb_load_prog(prog, log, log_sz);
 }
 
 int eb_test_run_ctx(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
@@ -141,4 +226,34 @@ int eb_test_run(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
 		uint32_t *ret, uint32_t *ns)
 {
 	return eb_test_run_ctx(prog_fd, data, len, repeat, NULL, ret, ns);
+}
+
+/* BPF_PROG_TEST_RUN hands a socket filter the data after its first 14 bytes
+ * (it pulls an Ethernet header): put a dummy one in front so the program sees
+ * the packet from its first byte, as on a SOCK_RAW packet socket. */
+SNIFF_API int sniff_ebpf_test_run(int prog_fd, const uint8_t *data, uint32_t len,
+				  uint32_t *ret)
+{
+	uint8_t stack_buf[2048], *buf = stack_buf;
+	int r;
+
+	if (prog_fd < 0 || (!data && len))
+		return -EINVAL;
+	if (len > sizeof(stack_buf) - 14) {
+		if (len > UINT32_MAX - 14)
+			return -EINVAL;
+		buf = malloc((size_t)len + 14);
+		if (!buf)
+			return -ENOMEM;
+	}
+	memset(buf, 0, 14);
+	memset(buf, 0xff, 6);    /* broadcast: a fixed pkt_type */
+	buf[12] = 0x88;          /* a local ethertype: the kernel parses nothing */
+	buf[13] = 0xb5;
+	if (len)
+		memcpy(buf + 14, data, len);
+	r = eb_test_run(prog_fd, buf, len + 14, 1, ret, NULL);
+	if (buf != stack_buf)
+		free(buf);
+	return r;
 }

@@ -17,10 +17,14 @@
  * never depends on a jump distance: conditional jumps span at most 255 classic
  * instructions (far below s16 in eBPF instructions; pass two still checks),
  * and a classic `ja` becomes either `goto` (s16 offset) or `gotol` (JMP32|JA,
- * 32-bit offset, kernel >= 6.4), both one instruction. Without the header
- * window a classic instruction takes at most 6 eBPF ones, so no jump can be
- * far: a program that would be longer than s16 with the window is translated
- * without it (unless forced), so that only forced windows need gotol.
+ * 32-bit offset, kernel >= 6.4), both one instruction. "Far" is more than
+ * EB_GOTO_MAX (s16 / 8), not s16: the verifier expands LD_ABS and other
+ * instructions and must widen the jumps across them, and refuses a `goto` it
+ * cannot widen ("cannot be patched due to 16-bit range", seen with a
+ * 10,000-host program). A program that would be longer than s16 with the
+ * window is translated without it (unless forced). Programs may have up to
+ * SNIFF_MAX_INSNS classic instructions (sniff_compile's limit, not the
+ * kernel's classic 4096).
  *
  * Semantics kept on purpose:
  *  - a packet load past the end ends the filter with 0 (eBPF LD_ABS/LD_IND do
@@ -33,6 +37,9 @@
  *    refused with -EOPNOTSUPP;
  *  - IFINDEX on a packet with no device ends the filter returning A, as
  *    classic does (__sk_buff.ifindex reads 0 then, never a real index).
+ *
+ * Set tests (lists.c): a `jeq #k` that MARKS names becomes a map lookup of A
+ * (key on the stack below the window, A kept in r8 across the call).
  *
  * Header window (see window_size; EB_F_NO_WINDOW / EB_F_FORCE_WINDOW): one
  * bpf_skb_load_bytes() of the first W bytes into the stack replaces the
@@ -61,7 +68,7 @@
 #define R_FP  BPF_REG_10
 
 #define EB_MEMWORDS 16
-#define EB_MAXINSNS 4096
+#define EB_MAXINSNS SNIFF_MAX_INSNS /* what sniff_compile produces; the verifier's own limit */
 #define MEM_BASE (-4 * EB_MEMWORDS)        /* fp offset of M[0] */
 #define WIN_MAX 128                        /* bytes of header window at most */
 #define EB_WINDOW_MIN_LOADS 5
@@ -88,6 +95,11 @@ struct tx {
 	int pc;
 	int err;
 	struct sniff_error *errp;
+	const uint16_t *marks;       /* NULL, or per classic pc: set test (lists.c) */
+	const struct eb_set *sets;
+	unsigned nsets;
+	unsigned pad[EB_MAX_SETS];   /* eBPF index of set i's pad (see emit_pads) */
+	unsigned char pad_used[EB_MAX_SETS];
 };
 
 static void tx_fail(struct tx *t, int err, const char *fmt, const char *what)
@@ -113,7 +125,23 @@ static void emit(struct tx *t, struct sniff_ebpf_insn insn)
  * TARGET; only meaningful in pass two. */
 static long jump_off(const struct tx *t, unsigned target)
 {
+	unsigned pc = (unsigned)t->pc;
+
+	/* inside a list, "the list is false" goes through its pad */
+	for (unsigned i = 0; i < t->nsets; i++)
+		if (target == t->sets[i].f && pc >= t->sets[i].lo && pc <= t->sets[i].hi)
+			return (long)t->pad[i] - (long)(t->n + 1);
 	return (long)t->addrs[target] - (long)(t->n + 1);
+}
+
+/* Pass one notes which pads a jump uses (the verifier refuses dead code). */
+static void note_pad(struct tx *t, unsigned target)
+{
+	unsigned pc = (unsigned)t->pc;
+
+	for (unsigned i = 0; i < t->nsets; i++)
+		if (target == t->sets[i].f && pc >= t->sets[i].lo && pc <= t->sets[i].hi)
+			t->pad_used[i] = 1;
 }
 
 /* if (A op K/X) goto classic TARGET */
@@ -121,6 +149,8 @@ static void emit_jcc(struct tx *t, int op, int src_x, uint32_t k, unsigned targe
 {
 	long off = t->out ? jump_off(t, target) : 0;
 
+	if (!t->out)
+		note_pad(t, target);
 	if (off > INT16_MAX) {
 		tx_fail(t, -E2BIG, "instruction %d: %s jump beyond the eBPF range", "conditional");
 		off = 0;
@@ -131,15 +161,33 @@ static void emit_jcc(struct tx *t, int op, int src_x, uint32_t k, unsigned targe
 		emit(t, EB_JMP32_IMM(op, R_A, (int32_t)k, (int16_t)off));
 }
 
-/* goto classic TARGET: `goto` when the offset fits in s16, else `gotol`. */
+/* The verifier rewrites LD_ABS and other instructions into several and must
+ * then widen the jumps across them: a `goto` it cannot widen past s16 fails
+ * the load ("cannot be patched due to 16-bit range"). Far gotos are gotol. */
+#define EB_GOTO_MAX (INT16_MAX / 8)
+
+static void emit_off_ja(struct tx *t, long off)
+{
+	if (off <= EB_GOTO_MAX && off >= -EB_GOTO_MAX && !(t->flags & EB_F_LONG_JA))
+		emit(t, EB_JA((int16_t)off));
+	else
+		emit(t, EB_INSN(BPF_JMP32 | BPF_JA, 0, 0, 0, (int32_t)off));
+}
+
+/* goto eBPF index DEST (any distance) */
+static void emit_goto(struct tx *t, unsigned dest)
+{
+	emit_off_ja(t, t->out ? (long)dest - (long)(t->n + 1) : 0);
+}
+
+/* goto classic TARGET: `goto`, or `gotol` when it is far. */
 static void emit_ja(struct tx *t, unsigned target)
 {
 	long off = t->out ? jump_off(t, target) : 0;
 
-	if (off <= INT16_MAX && !(t->flags & EB_F_LONG_JA))
-		emit(t, EB_JA((int16_t)off));
-	else
-		emit(t, EB_INSN(BPF_JMP32 | BPF_JA, 0, 0, 0, (int32_t)off));
+	if (!t->out)
+		note_pad(t, target);
+	emit_off_ja(t, off);
 }
 
 static int inverse_op(int op)
@@ -152,12 +200,120 @@ static int inverse_op(int op)
 	}
 }
 
+static int16_t key_off(const struct tx *t)
+{
+	return (int16_t)(MEM_BASE - (int)t->win - 8);
+}
+
+/* The hit flag of set I (below the key). */
+static int16_t flag_off(const struct tx *t, unsigned i)
+{
+	return (int16_t)(key_off(t) - 4 * (int)(i + 1));
+}
+
+/* if (r1 op imm) goto classic TARGET (64-bit compare of a map pointer) */
+static void emit_jcc_r1(struct tx *t, int op, unsigned target)
+{
+	long off = t->out ? jump_off(t, target) : 0;
+
+	if (!t->out)
+		note_pad(t, target);
+	if (off > INT16_MAX) {
+		tx_fail(t, -E2BIG, "instruction %d: %s jump beyond the eBPF range", "set test");
+		off = 0;
+	}
+	emit(t, EB_JMP_IMM(op, BPF_REG_1, 0, (int16_t)off));
+}
+
+/* `jeq #k` marked by lists.c: "A is in map i" instead. The key goes on the
+ * stack below the window; A survives the helper call in r8. */
+static void emit_set_test(struct tx *t, const struct sniff_insn *in, unsigned mark)
+{
+	unsigned pc = (unsigned)t->pc;
+	unsigned tt = pc + 1 + in->jt, ft = pc + 1 + in->jf;
+	int16_t key = key_off(t);
+
+	if (in->jt == in->jf) {
+		if (in->jt)
+			emit_ja(t, tt);
+		return;
+	}
+	emit(t, EB_MOV64_REG(R_SAVE, R_A));
+	if (mark & EB_SET_LPM) {
+		/* struct bpf_lpm_trie_key: prefix length, then network-order bytes */
+		emit(t, EB_ST_MEM(BPF_W, R_FP, key, 32));
+		emit(t, EB_MOV32_REG(BPF_REG_1, R_A));
+		emit(t, EB_INSN(BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_1, 0, 0, 32));
+		emit(t, EB_STX_MEM(BPF_W, R_FP, BPF_REG_1, (int16_t)(key + 4)));
+	} else {
+		emit(t, EB_STX_MEM(BPF_W, R_FP, R_A, key));
+	}
+	emit(t, EB_INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0,
+			(int32_t)((mark & ~EB_SET_LPM) - 1)));
+	emit(t, EB_INSN(0, 0, 0, 0, 0));
+	emit(t, EB_MOV64_REG(BPF_REG_2, R_FP));
+	emit(t, EB_ALU64_IMM(BPF_ADD, BPF_REG_2, key));
+	emit(t, EB_CALL(BPF_FUNC_map_lookup_elem));
+	emit(t, EB_MOV64_REG(BPF_REG_1, R_A));
+	emit(t, EB_MOV64_REG(R_A, R_SAVE));
+	if (!t->sets) {
+		if (in->jf == 0) {
+			emit_jcc_r1(t, BPF_JNE, tt);
+		} else if (in->jt == 0) {
+			emit_jcc_r1(t, BPF_JEQ, ft);
+		} else {
+			emit_jcc_r1(t, BPF_JNE, tt);
+			emit_ja(t, ft);
+		}
+		return;
+	}
+	/* a miss: the test failed; a hit on the first member: true at once;
+	 * any other hit: flag it and go on as the first member would */
+	{
+		const struct eb_set *set = &t->sets[(mark & ~EB_SET_LPM) - 1];
+
+		emit_jcc_r1(t, BPF_JEQ, ft);
+		if (set->first_mask != 0xffffffffu) {
+			emit(t, EB_MOV32_REG(BPF_REG_1, R_A));
+			emit(t, EB_ALU32_IMM(BPF_AND, BPF_REG_1, (int32_t)set->first_mask));
+			emit(t, EB_INSN(BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_1, 0,
+					(int16_t)(t->out ? jump_off(t, tt) : 0), (int32_t)set->first));
+		} else {
+			emit_jcc(t, BPF_JEQ, 0, set->first, tt);
+		}
+		emit(t, EB_ST_MEM(BPF_W, R_FP, flag_off(t, (mark & ~EB_SET_LPM) - 1), 1));
+		if (in->jf)
+			emit_ja(t, ft);
+		else if (!t->out)
+			note_pad(t, ft);
+	}
+}
+
+/* After the program: set i's pad, where its list lands when false: true
+ * after all when a later member was hit (see ebpf.h). */
+static void emit_pads(struct tx *t)
+{
+	for (unsigned i = 0; i < t->nsets; i++) {
+		if (!t->pad_used[i])
+			continue;
+		t->pad[i] = t->n;
+		emit(t, EB_LDX_MEM(BPF_W, BPF_REG_1, R_FP, flag_off(t, i)));
+		emit(t, EB_JMP_IMM(BPF_JNE, BPF_REG_1, 0, 1));
+		emit_goto(t, t->out ? t->addrs[t->sets[i].f] : 0);
+		emit_goto(t, t->out ? t->addrs[t->sets[i].t] : 0);
+	}
+}
+
 static void emit_cond(struct tx *t, const struct sniff_insn *in)
 {
 	unsigned pc = (unsigned)t->pc;
 	unsigned tt = pc + 1 + in->jt, ft = pc + 1 + in->jf;
 	int op = BPF_OP(in->code), src_x = BPF_SRC(in->code) == BPF_X;
 
+	if (t->marks && t->marks[pc] && in->code == (BPF_JMP | BPF_JEQ | BPF_K)) {
+		emit_set_test(t, in, t->marks[pc]);
+		return;
+	}
 	if (in->jt == in->jf) {
 		if (in->jt)
 			emit_ja(t, tt);
@@ -443,7 +599,7 @@ static int check_prog(struct tx *t)
 {
 	if (t->len == 0 || t->len > EB_MAXINSNS) {
 		t->pc = 0;
-		tx_fail(t, -EINVAL, "instruction %d: %s", t->len ? "more than 4096 instructions"
+		tx_fail(t, -EINVAL, "instruction %d: %s", t->len ? "more than 1000000 instructions"
 			: "empty program");
 		return t->err;
 	}
@@ -666,6 +822,8 @@ static void emit_prologue(struct tx *t)
 		emit(t, EB_MOV32_IMM(R_A, 0));
 	if (!written_first(t, 0))
 		emit(t, EB_MOV32_IMM(R_X, 0));
+	for (unsigned i = 0; i < t->nsets; i++)
+		emit(t, EB_ST_MEM(BPF_W, R_FP, flag_off(t, i), 0));
 	/* zero the slots that are read: valid programs write first, but the
 	 * verifier (without CAP_PERFMON) refuses any uninitialised stack read */
 	for (unsigned i = 0; i < t->len; i++) {
@@ -684,6 +842,8 @@ static void emit_prologue(struct tx *t)
 
 static void run_pass(struct tx *t)
 {
+	if (!t->out)
+		memset(t->pad_used, 0, sizeof(t->pad_used));
 	t->n = 0;
 	t->pc = 0;
 	emit_prologue(t);
@@ -695,18 +855,23 @@ static void run_pass(struct tx *t)
 	}
 	if (!t->out)
 		t->addrs[t->len] = t->n;
+	emit_pads(t);
 }
 
-int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags,
-		    struct sniff_ebpf_prog *out, struct sniff_error *err)
+int eb_translate_sets(const struct sniff_insn *insns, unsigned len, unsigned flags,
+		      const uint16_t *marks, const struct eb_set *sets, unsigned nsets,
+		      struct sniff_ebpf_prog *out, struct sniff_error *err)
 {
-	struct tx t = { .in = insns, .len = len, .flags = flags, .errp = err };
+	struct tx t = { .in = insns, .len = len, .flags = flags, .errp = err, .marks = marks,
+			.sets = nsets ? sets : NULL, .nsets = nsets };
 	unsigned measured;
 
-	if (!insns || !out)
+	if (!insns || !out || nsets > EB_MAX_SETS || (nsets && (!sets || !marks)))
 		return -EINVAL;
 	out->len = 0;
 	out->insns = NULL;
+	out->nmaps = 0;
+	out->maps = NULL;
 	if (err)
 		memset(err, 0, sizeof(*err));
 	if (check_prog(&t))
@@ -750,6 +915,12 @@ int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags
 	return 0;
 }
 
+int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags,
+		    struct sniff_ebpf_prog *out, struct sniff_error *err)
+{
+	return eb_translate_sets(insns, len, flags, NULL, NULL, 0, out, err);
+}
+
 int eb_translate(const struct sniff_insn *insns, unsigned len, struct sniff_ebpf_prog *out)
 {
 	return eb_translate_ex(insns, len, 0, out, NULL);
@@ -769,4 +940,9 @@ SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog)
 	free(prog->insns);
 	prog->insns = NULL;
 	prog->len = 0;
+	for (unsigned i = 0; i < prog->nmaps && prog->maps; i++)
+		free(prog->maps[i].keys);
+	free(prog->maps);
+	prog->maps = NULL;
+	prog->nmaps = 0;
 }

@@ -1571,7 +1571,7 @@ END_TEST
 /* The public wrappers refuse what they cannot use. */
 START_TEST(public_api_args)
 {
-	struct sniff_ebpf_prog e = { 0, NULL };
+	struct sniff_ebpf_prog e = { 0 };
 	struct sniff_prog empty = { 0, NULL };
 
 	ck_assert_int_eq(sniff_ebpf_translate(NULL, &e), -EINVAL);
