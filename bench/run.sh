@@ -42,9 +42,13 @@ for w in "${what[@]}"; do
 		(cd "$WORK" && ./bench_capture.sh -n 1000000 -r 100000 -R "$REPS" -f 'udp port 53' -- \
 			"tcpdump -i veth1 -B 65536 -w /dev/null 'udp port 53'" \
 			"$SNIFF -i veth1 -w /dev/null 'udp port 53'")
+		# cmd2: two fanout workers, one ordered writer; cmd3: the null consumer
+		# (ring walked, empty callback: the floor under any consumer)
 		(cd "$WORK" && ./bench_capture.sh -n 1000000 -r 100000 -R "$REPS" -f all -- \
 			"tcpdump -i veth1 -B 65536 -w /dev/null" \
-			"$SNIFF -i veth1 -w /dev/null")
+			"$SNIFF -i veth1 -w /dev/null" \
+			"$SNIFF -i veth1 --workers 2 -w /dev/null" \
+			"$BUILDDIR/examples/nullcap -i veth1")
 		;;
 	compile)
 		if [ -x "$BUILDDIR/bench/compile_bench" ]; then

@@ -112,8 +112,15 @@ SNIFF_API int sniff_compile(const char *expr, int linktype,
 SNIFF_API void sniff_prog_free(struct sniff_prog *prog);
 
 /* The kernel's bpf_check_classic rules: 0 or -EINVAL with the reason and the
- * instruction index (in err->column, 0-based + 1). */
+ * instruction index (in err->column, 0-based + 1). Up to 4096 (BPF_MAXINSNS)
+ * instructions: what SO_ATTACH_FILTER accepts. */
 SNIFF_API int sniff_prog_validate(const struct sniff_prog *prog, struct sniff_error *err);
+/* sniff_compile() may produce up to SNIFF_MAX_INSNS instructions (a 10,000-host
+ * filter is ~58,000): the interpreter and the eBPF path take them, classic
+ * attachment does not. Same rules as sniff_prog_validate with MAX_LEN. */
+#define SNIFF_MAX_INSNS 1000000u
+SNIFF_API int sniff_prog_validate_max(const struct sniff_prog *prog, unsigned max_len,
+				      struct sniff_error *err);
 
 /* Run a validated program over a packet with libpcap's bpf_filter semantics.
  * Returns the filter's return value (0 = drop, else the snap length). */
@@ -134,9 +141,25 @@ struct sniff_ebpf_insn {
 	int32_t imm;
 };
 
+/* A map an eBPF program uses (long `or` lists of hosts, nets, ports become one
+ * lookup). Created and filled by sniff_ebpf_load; every key maps to 1. */
+struct sniff_ebpf_map {
+	uint32_t type;          /* BPF_MAP_TYPE_HASH (u32 keys: address or port in
+				   host order) or BPF_MAP_TYPE_LPM_TRIE (u32 prefix
+				   length + 4 address bytes in network order) */
+	uint32_t key_size;
+	uint32_t nkeys;
+	uint8_t *keys;          /* nkeys * key_size bytes */
+};
+
 struct sniff_ebpf_prog {
 	unsigned int len;
 	struct sniff_ebpf_insn *insns;
+	/* Maps: the program names map i with ld_imm64 (src_reg BPF_PSEUDO_MAP_FD,
+	 * imm = i) until sniff_ebpf_load puts the real fd there (in a copy).
+	 * Zero-initialise the struct: translate/compile set them. */
+	unsigned int nmaps;
+	struct sniff_ebpf_map *maps;
 };
 
 /* Translate with the kernel's socket-filter semantics for classic programs.
@@ -145,6 +168,19 @@ struct sniff_ebpf_prog {
  * out->insns is malloc'ed: free with sniff_ebpf_free. */
 SNIFF_API int sniff_ebpf_translate(const struct sniff_prog *prog, struct sniff_ebpf_prog *out);
 SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog);
+/* Compile EXPR straight to eBPF (what a live capture loads): like
+ * sniff_compile + sniff_ebpf_translate, except that an `or` list of at least
+ * 8 IPv4 hosts / nets or ports with the same qualifiers ("host a or host b
+ * ...", "tcp port 1 or 2 ...") becomes one map lookup, so the cost per packet
+ * does not grow with the list. Same decisions as the classic program. */
+SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
+				 const struct sniff_compile_opts *opts,
+				 struct sniff_ebpf_prog *out, struct sniff_error *err);
+/* Run the loaded program PROG_FD on one packet (DATA as captured, starting with
+ * the link-layer header) with BPF_PROG_TEST_RUN. Returns 0 or -errno; *ret =
+ * the filter's value (0 drop, else the snap length). */
+SNIFF_API int sniff_ebpf_test_run(int prog_fd, const uint8_t *data, uint32_t len,
+				  uint32_t *ret);
 /* Style 1: one readable instruction a line; 3: count then "code dst src off imm". */
 SNIFF_API int sniff_ebpf_dump(const struct sniff_ebpf_prog *prog, int style, FILE *out);
 /* BPF_PROG_LOAD as a socket filter. Returns an fd or -errno; on failure the
@@ -198,7 +234,7 @@ struct sniff_capture_opts {
 	uint32_t snaplen;                 /* 0: SNIFF_DEFAULT_SNAPLEN */
 	int promisc;                      /* non-zero: promiscuous mode */
 	enum sniff_direction direction;
-	size_t buffer_size;               /* ring bytes; 0: default (4 MiB) */
+	size_t buffer_size;               /* ring bytes (per worker); 0: default (16 MiB) */
 	int latency_ms;                   /* longest a packet waits in the ring before
 					     the loop sees it; 0: default (10 ms). The
 					     block timeout is set to half of it. */

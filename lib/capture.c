@@ -26,7 +26,7 @@
 #include <linux/if_packet.h>
 #include "lib.h"
 
-#define DEFAULT_BUFFER (4u << 20)
+#define DEFAULT_BUFFER (16u << 20) /* ~40 ms at 1 Mpps of 400-byte frames */
 #define DEFAULT_LATENCY_MS 10
 
 /* libbpf's OPTS_VALID: a caller built against a newer header may pass a larger
@@ -390,6 +390,18 @@ int live_set_prog(struct sniff_capture *cap, const struct sniff_prog *prog,
 		goto out;
 	}
 	/* Classic: asked for, or the eBPF path failed. */
+	if (p.len > BPF_MAXINSNS) {
+		/* sniff_compile goes up to SNIFF_MAX_INSNS; only eBPF takes that */
+		err = fd == -ENOSYS ? -E2BIG : fd;
+		lib_log(SNIFF_LOG_ERROR, "%s: the filter has %u instructions: classic BPF takes "
+			"at most %d, and %s", cap->ifname, p.len, BPF_MAXINSNS,
+			cap->opts.classic_bpf ? "a classic filter was asked for"
+			: "the eBPF path failed");
+		/* the eBPF failure, if any, is in the log callback already */
+		copy_log(log, log_sz, "filter longer than 4096 instructions: "
+			 "needs the eBPF path (no classic fallback)");
+		goto out;
+	}
 	err = attach_classic(cap->fd, p.insns, p.len);
 	if (err) {
 		lib_log(SNIFF_LOG_ERROR, "%s: the kernel refused the classic filter: %s",
@@ -422,7 +434,7 @@ int sniff_capture__set_prog(struct sniff_capture *cap, const struct sniff_prog *
 	if (!cap || !prog || !prog->insns || !prog->len)
 		return -EINVAL;
 	/* The eBPF translator and the interpreter trust validated programs. */
-	err = sniff_prog_validate(prog, &verr);
+	err = sniff_prog_validate_max(prog, SNIFF_MAX_INSNS, &verr);
 	if (err) {
 		lib_log(SNIFF_LOG_ERROR, "invalid filter program: %s", verr.msg);
 		copy_log(log, log_sz, verr.msg);
@@ -438,6 +450,60 @@ int sniff_capture__set_prog(struct sniff_capture *cap, const struct sniff_prog *
 		err = live_set_prog(cap->memb[i], prog, log, log_sz);
 		if (err)
 			return err;
+	}
+	return 0;
+}
+
+/* Long `or` lists as map lookups (sniff_ebpf_compile): only where the program
+ * goes to the kernel as compiled (no cooked rewrite, no -Q out prefix).
+ * Returns 1 when this path does not apply or fails softly: the caller then
+ * takes the classic-program path, which also reports compile errors. */
+static int set_filter_maps(struct sniff_capture *cap, const char *expr,
+			   const struct sniff_compile_opts *o, struct sniff_error *err)
+{
+	struct sniff_ebpf_prog ep = { 0 };
+	char log[256];
+	int fd, i;
+
+	if (cap->opts.classic_bpf || cap->opts.direction == SNIFF_DIR_OUT || cap->activated)
+		return 1;
+	for (i = 0; i < cap->nmemb; i++)
+		if (cap->memb[i]->cooked)
+			return 1;
+	if (sniff_ebpf_compile(expr, cap->linktype, o, &ep, err) || !ep.nmaps) {
+		sniff_ebpf_free(&ep);
+		if (err)
+			memset(err, 0, sizeof(*err));
+		return 1;
+	}
+	fd = sniff_ebpf_load(&ep, log, sizeof(log));
+	sniff_ebpf_free(&ep);
+	if (fd < 0) {
+		lib_log(SNIFF_LOG_WARN, "%s: the kernel refused the map-based eBPF filter (%s: %s): "
+			"using the plain program", cap->ifname, sniff_strerror(fd), log);
+		return 1;
+	}
+	for (i = 0; i < cap->nmemb; i++) {
+		struct sniff_capture *m = cap->memb[i];
+		int mfd = i + 1 < cap->nmemb ? dup(fd) : fd;
+
+		if (mfd < 0 || setsockopt(m->fd, SOL_SOCKET, SO_ATTACH_BPF, &mfd, sizeof(mfd)) < 0) {
+			int e = -errno;
+
+			lib_log(SNIFF_LOG_ERROR, "%s: SO_ATTACH_BPF: %s", m->ifname, sniff_strerror(e));
+			if (mfd >= 0)
+				close(mfd);
+			if (mfd != fd)
+				close(fd);
+			return e;
+		}
+		if (m->prog_fd >= 0)
+			close(m->prog_fd);
+		m->prog_fd = mfd;
+		m->has_filter = 1;
+		free(m->prog.insns);
+		m->prog.insns = NULL;
+		m->prog.len = 0;
 	}
 	return 0;
 }
@@ -470,6 +536,9 @@ int sniff_capture__set_filter(struct sniff_capture *cap, const char *expr, int o
 		return off_set_filter(cap, expr, optimize, err);
 	o.snaplen = cap->snaplen;
 	o.netmask = if_netmask(cap->memb[0]);
+	ret = set_filter_maps(cap, expr ? expr : "", &o, err);
+	if (ret <= 0)
+		return ret;
 	ret = sniff_compile(expr ? expr : "", cap->linktype, &o, &prog, err);
 	if (ret)
 		return ret;

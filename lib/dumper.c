@@ -193,11 +193,6 @@ int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr,
 	return d->nref == REF_MAX || d->packet_buffered;
 }
 
-int dumper_packet_buffered(const struct sniff_dumper *d)
-{
-	return d->packet_buffered;
-}
-
 int sniff_dumper__flush(struct sniff_dumper *d)
 {
 	if (!d)

@@ -111,7 +111,6 @@ long workers_loop(struct sniff_capture *group, long count, sniff_packet_cb cb, v
 int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr,
 		   const uint8_t *data);
 int dumper_commit(struct sniff_dumper *d);
-int dumper_packet_buffered(const struct sniff_dumper *d);
 
 /* ---- cooked.c */
 #define COOKED_HDR_LEN 20            /* struct sll2_header */

@@ -26,3 +26,16 @@ tests_framegen_SOURCES = tests/framegen.c
 tests_framegen_CPPFLAGS = $(AM_CPPFLAGS)
 tests_framegen_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
 tests_framegen_LDADD = $(PCAP_LIBS) $(LIBNET_LIBS)
+
+# libsniff(3), and its example program (public API only), run by
+# tests/test_example.sh against tcpdump and, live, the frames sent
+dist_man_MANS += docs/libsniff.3
+noinst_PROGRAMS += examples/sniffcount
+examples_sniffcount_SOURCES = examples/sniffcount.c
+examples_sniffcount_LDADD = libsniff.la
+# the null consumer of `make bench` (bench/run.sh, part capture)
+noinst_PROGRAMS += examples/nullcap
+examples_nullcap_SOURCES = examples/nullcap.c
+examples_nullcap_LDADD = libsniff.la
+TESTS += tests/test_example.sh
+EXTRA_DIST += tests/test_example.sh

@@ -78,7 +78,8 @@ int workers_activate(struct sniff_capture *g)
 		err = live_activate(m, 1);
 		if (err)
 			return err;
-		arg = id | ((type | flags) << 16);
+		/* unsigned: the DEFRAG flag reaches bit 31 */
+		arg = (int)((uint32_t)id | ((uint32_t)(type | flags) << 16));
 		if (setsockopt(m->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
 			err = -errno;
 			lib_log(SNIFF_LOG_ERROR, "%s: joining the fanout group (worker %d): %s",

@@ -78,7 +78,8 @@ int cmd_dumpcode(const struct sniff_cmd *cmd)
 	if (!cmd->ebpf) {
 		rc = sniff_prog_dump(&prog, cmd->dump_style, stdout);
 	} else {
-		rc = sniff_ebpf_translate(&prog, &eprog);
+		/* what a live capture loads: long `or` lists become map lookups */
+		rc = sniff_ebpf_compile(cmd->expr, linktype, &copts, &eprog, &err);
 		if (rc)
 			cmd_lib_error(cmd, "can't translate the program to eBPF", rc);
 		else

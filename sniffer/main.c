@@ -61,7 +61,7 @@ static void usage(FILE *out, const char *prog)
 		"Usage: %s [-dDenNOpqStvxX#] [-c count] [-F file] [-i interface] [-Q in|out|inout]\n"
 		"       %*s [-r file] [-s snaplen] [-w file] [-y linktype] [--ebpf]\n"
 		"       %*s [--time-stamp-precision=micro|nano] [--immediate-mode]\n"
-		"       %*s [--workers N] [--fanout hash|lb|cpu|rollover] [expression]\n",
+		"       %*s [--workers N] [--fanout hash|lb|cpu|rollover] [--kernel-filter] [expression]\n",
 		prog, (int)strlen(prog), "", (int)strlen(prog), "", (int)strlen(prog), "");
 }
 
@@ -143,6 +143,7 @@ enum {
 	OPT_VERSION,
 	OPT_WORKERS,
 	OPT_FANOUT,
+	OPT_KERNEL_FILTER,
 };
 
 static const struct option long_opts[] = {
@@ -154,6 +155,7 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "fanout", required_argument, NULL, OPT_FANOUT },
+	{ "kernel-filter", no_argument, NULL, OPT_KERNEL_FILTER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -213,6 +215,7 @@ int main(int argc, char **argv)
 		case 'y': cmd.linktype = optarg; break;
 		case '#': cmd.number = 1; break;
 		case OPT_EBPF: cmd.ebpf = 1; break;
+		case OPT_KERNEL_FILTER: cmd.kernel_filter = 1; break;
 		case OPT_IMMEDIATE: cmd.immediate = 1; break;
 		case OPT_WORKERS:
 			if (parse_long(&cmd, "worker count", optarg, 1, 64, &v))
@@ -265,6 +268,10 @@ int main(int argc, char **argv)
 	}
 	if (cmd.ebpf && !cmd.dump_style) {
 		cmd_error(&cmd, "--ebpf goes with -d, -dd or -ddd");
+		return 1;
+	}
+	if (cmd.kernel_filter && !cmd.rfile) {
+		cmd_error(&cmd, "--kernel-filter goes with -r (a live capture always filters in the kernel)");
 		return 1;
 	}
 	if (cmd.iface && cmd.rfile) {

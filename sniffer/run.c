@@ -21,6 +21,8 @@ struct run {
 	struct print_ctx *pc;
 	int linktype;
 	int write_error;
+	int kfd;                /* --kernel-filter: the loaded eBPF program, else -1 */
+	int kerr;               /* its first BPF_PROG_TEST_RUN failure */
 };
 
 /* The capture a signal handler must stop; set before the handlers are installed. */
@@ -50,6 +52,28 @@ static void install_signals(void)
 static void on_packet(void *user, const struct sniff_pkthdr *h, const uint8_t *data)
 {
 	struct run *r = user;
+	struct sniff_pkthdr kh;
+
+	if (r->kfd >= 0) {
+		/* the kernel decides; its value is the snap length, as live */
+		uint32_t ret = 0;
+		int e = sniff_ebpf_test_run(r->kfd, data, h->caplen, &ret);
+
+		if (e < 0) {
+			/* the kernel can no longer decide: stop rather than drop silently */
+			if (!r->kerr)
+				r->kerr = e;
+			if (running_cap)
+				sniff_capture__break(running_cap);
+			return;
+		}
+		if (ret == 0)
+			return;
+		kh = *h;
+		if (kh.caplen > ret)
+			kh.caplen = ret;
+		h = &kh;
+	}
 
 	if (r->dumper) {
 		if (sniff_dumper__write(r->dumper, h, data) < 0 ||
@@ -172,6 +196,32 @@ static struct sniff_capture *open_capture(const struct sniff_cmd *cmd, const cha
 	return cap;
 }
 
+/* --kernel-filter: compile for the file as -r does (its snap length, no
+ * netmask, VLAN tags in the data) and load as the live path would. */
+static int load_kernel_filter(const struct sniff_cmd *cmd, struct sniff_capture *cap, int *fd,
+			      struct sniff_error *err)
+{
+	SNIFF_OPTS(sniff_compile_opts, o, .snaplen = sniff_capture__snaplen(cap),
+		   .optimize = cmd->optimize, .mode = SNIFF_MODE_SAVEFILE);
+	struct sniff_ebpf_prog ep = { 0 };
+	char log[512];
+	int rc;
+
+	rc = sniff_ebpf_compile(cmd->expr ? cmd->expr : "", sniff_capture__linktype(cap), &o,
+				&ep, err);
+	if (rc)
+		return rc;
+	rc = sniff_ebpf_load(&ep, log, sizeof(log));
+	sniff_ebpf_free(&ep);
+	if (rc < 0) {
+		if (log[0])
+			cmd_error(cmd, "the kernel refused the filter: %s", log);
+		return rc;
+	}
+	*fd = rc;
+	return 0;
+}
+
 int cmd_run(const struct sniff_cmd *cmd)
 {
 	struct print_ctx pc;
@@ -188,8 +238,12 @@ int cmd_run(const struct sniff_cmd *cmd)
 	if (!cap)
 		return 1;
 	r.linktype = sniff_capture__linktype(cap);
+	r.kfd = -1;
 
-	rc = sniff_capture__set_filter(cap, cmd->expr, cmd->optimize, &ferr);
+	if (cmd->kernel_filter)
+		rc = load_kernel_filter(cmd, cap, &r.kfd, &ferr);
+	else
+		rc = sniff_capture__set_filter(cap, cmd->expr, cmd->optimize, &ferr);
 	if (rc) {
 		if (ferr.msg[0])
 			cmd_filter_error(cmd, &ferr);
@@ -241,7 +295,7 @@ int cmd_run(const struct sniff_cmd *cmd)
 	running_cap = cap;
 	install_signals();
 	/* -w: the library writes straight from the ring, in timestamp order */
-	if (r.dumper) {
+	if (r.dumper && r.kfd < 0) {
 		if (!cmd->buffered_write)
 			sniff_dumper__set_packet_buffered(r.dumper, 1);
 		n = sniff_capture__dump(cap, cmd->count, r.dumper);
@@ -252,6 +306,12 @@ int cmd_run(const struct sniff_cmd *cmd)
 		cmd_lib_error(cmd, name, (int)n);
 		status = 1;
 	}
+	if (r.kerr) {
+		cmd_lib_error(cmd, "BPF_PROG_TEST_RUN", r.kerr);
+		status = 1;
+	}
+	if (r.kfd >= 0)
+		close(r.kfd);
 	fflush(stdout);
 	if (r.write_error && r.write_error != EPIPE) {
 		cmd_error(cmd, "%s: %s", cmd->wfile ? cmd->wfile : "standard output", strerror(r.write_error));

@@ -28,6 +28,7 @@ struct sniff_cmd {
 	int list_ifaces;        /* -D */
 	int workers;            /* --workers N: sockets in one fanout group */
 	int fanout;             /* --fanout MODE: enum sniff_fanout */
+	int kernel_filter;      /* --kernel-filter: -r decides in the kernel (eBPF test run) */
 	/* printing flags, tcpdump's meanings */
 	int nflag, tflag, eflag, qflag, vflag, xflag, Xflag, Aflag, number, Sflag;
 	const char *prog;       /* argv[0] basename, for messages */

@@ -1209,6 +1209,312 @@ START_TEST(test_tun_raw)
 }
 END_TEST
 
+
+/* ---- workers: several sockets in one fanout group, each in its own netns */
+
+static pthread_mutex_t collect_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* PARALLEL delivery calls from several threads at once. */
+static void collect_locked(void *user, const struct sniff_pkthdr *h, const uint8_t *data)
+{
+	pthread_mutex_lock(&collect_mu);
+	pkts_add(user, h, data);
+	pthread_mutex_unlock(&collect_mu);
+}
+
+static int pkt_cmp(const void *a, const void *b)
+{
+	const struct pkt *x = a, *y = b;
+
+	if (x->h.caplen != y->h.caplen)
+		return x->h.caplen < y->h.caplen ? -1 : 1;
+	return memcmp(x->data, y->data, x->h.caplen);
+}
+
+/* The same frames, each as often, whatever the order. */
+static void assert_same_set(struct pkts *got, struct pkts *want, const char *what)
+{
+	qsort(got->v, got->n, sizeof(*got->v), pkt_cmp);
+	qsort(want->v, want->n, sizeof(*want->v), pkt_cmp);
+	assert_same(got, want, what);
+}
+
+static void assert_ts_order(const struct pkts *p, const char *what)
+{
+	size_t i;
+
+	for (i = 1; i < p->n; i++)
+		ck_assert_msg(p->v[i].h.ts_ns >= p->v[i - 1].h.ts_ns,
+			      "%s: packet %zu (ts %llu) before packet %zu (ts %llu)", what, i,
+			      (unsigned long long)p->v[i].h.ts_ns, i - 1,
+			      (unsigned long long)p->v[i - 1].h.ts_ns);
+}
+
+/* Every worker took part and the totals are the sums, exactly. */
+static void assert_worker_stats(struct sniff_capture *cap, size_t want, const char *what)
+{
+	struct sniff_stats st, one;
+	uint64_t sum = 0, rsum = 0;
+	int i;
+
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_msg(st.captured == want && st.received == want && st.dropped == 0,
+		      "%s: captured %llu received %llu dropped %llu, expected %zu", what,
+		      (unsigned long long)st.captured, (unsigned long long)st.received,
+		      (unsigned long long)st.dropped, want);
+	for (i = 0; i < sniff_capture__workers(cap); i++) {
+		ck_assert_int_eq(sniff_capture__worker_stats(cap, i, &one), 0);
+		ck_assert_msg(one.captured > 0, "%s: worker %d got nothing: no fanout?", what, i);
+		sum += one.captured;
+		rsum += one.received;
+	}
+	ck_assert_uint_eq(sum, st.captured);
+	ck_assert_uint_eq(rsum, st.received);
+}
+
+static struct sniff_capture *open_workers(int n, enum sniff_delivery dl, enum sniff_fanout f)
+{
+	SNIFF_OPTS(sniff_capture_opts, o, .workers = n, .delivery = dl, .fanout = f);
+	struct sniff_capture *cap = sniff_capture__open("veth1", &o);
+
+	ck_assert_msg(cap != NULL, "open veth1 with %d workers: %s", n, strerror(errno));
+	ck_assert_int_eq(sniff_capture__workers(cap), n);
+	set_oracle_prog(cap, "");
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	return cap;
+}
+
+#define WK_MIX "tcp4,udp4,icmp4,arp,tcp6,udp6,icmp6"
+
+/* Each frame exactly once over two workers, for every delivery mode; the
+ * ordered mode also in timestamp order. */
+START_TEST(test_workers_once)
+{
+	static const char *const names[] = { "ordered", "serial", "parallel" };
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	char file[128], what[64];
+
+	NEED_NS();
+	snprintf(what, sizeof(what), "2 workers, %s", names[_i]);
+	tmpname(file, sizeof(file), "workers");
+	cap = open_workers(2, (enum sniff_delivery)_i, SNIFF_FANOUT_HASH);
+	run_framegen(2000, 4242 + _i, WK_MIX, file, "veth0");
+	oracle_frames(file, "", &want);
+	{
+		struct watchdog w;
+		long r;
+
+		watchdog_start(&w, cap, 400);
+		r = sniff_capture__loop(cap, -1, _i == SNIFF_DELIVER_PARALLEL ? collect_locked :
+					collect, &got);
+		watchdog_stop(&w);
+		ck_assert_msg(r == (long)got.n, "%s: loop returned %ld for %zu packets", what, r,
+			      got.n);
+	}
+	if (_i == SNIFF_DELIVER_ORDERED)
+		assert_ts_order(&got, what);
+	assert_same_set(&got, &want, what);
+	assert_worker_stats(cap, want.n, what);
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* Every fanout mode spreads without losing or doubling (lb: strictly both). */
+START_TEST(test_workers_fanout_modes)
+{
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	char file[128], what[64];
+
+	NEED_NS();
+	snprintf(what, sizeof(what), "3 workers, fanout mode %d", _i);
+	tmpname(file, sizeof(file), "fanout");
+	cap = open_workers(3, SNIFF_DELIVER_ORDERED, (enum sniff_fanout)_i);
+	run_framegen(600, 99 + _i, WK_MIX, file, "veth0");
+	oracle_frames(file, "", &want);
+	loop_until_idle(cap, &got, 300);
+	assert_ts_order(&got, what);
+	assert_same_set(&got, &want, what);
+	if (_i == SNIFF_FANOUT_LB)
+		assert_worker_stats(cap, want.n, what);
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+/* Read back with libpcap (the oracle for the file format). */
+static void read_pcap(const char *file, struct pkts *out, int nano)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *ph;
+	const u_char *d;
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, eb);
+	int r;
+
+	(void)nano;
+	ck_assert_msg(p != NULL, "%s: %s", file, eb);
+	while ((r = pcap_next_ex(p, &ph, &d)) == 1) {
+		struct sniff_pkthdr h = {
+			.ts_ns = (uint64_t)ph->ts.tv_sec * 1000000000u + (uint64_t)ph->ts.tv_usec,
+			.caplen = ph->caplen, .len = ph->len,
+		};
+
+		pkts_add(out, &h, d);
+	}
+	ck_assert_msg(r == PCAP_ERROR_BREAK, "%s: after %zu records: %s", file, out->n,
+		      pcap_geterr(p));
+	pcap_close(p);
+}
+
+/* Two workers, one file: every frame once, records in timestamp order, the
+ * count in the file equal to "captured". */
+START_TEST(test_workers_dump)
+{
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	struct sniff_dumper *d;
+	struct sniff_stats st;
+	struct watchdog w;
+	char file[128], out[128], eb[256];
+	long r;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "dumpsent");
+	tmpname(out, sizeof(out), "dumpout");
+	cap = open_workers(2, SNIFF_DELIVER_ORDERED, SNIFF_FANOUT_HASH);
+	d = sniff_dumper__open(out, sniff_capture__linktype(cap), sniff_capture__snaplen(cap),
+			       1, eb, sizeof(eb));
+	ck_assert_msg(d != NULL, "%s", eb);
+	run_framegen(3000, 5150, WK_MIX, file, "veth0");
+	oracle_frames(file, "", &want);
+	watchdog_start(&w, cap, 400);
+	r = sniff_capture__dump(cap, -1, d);
+	watchdog_stop(&w);
+	ck_assert_int_eq(sniff_dumper__close(d), 0);
+	ck_assert_msg(r == (long)want.n, "dump returned %ld, %zu frames sent", r, want.n);
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	read_pcap(out, &got, 1);
+	unlink(out);
+	ck_assert_uint_eq(got.n, st.captured);
+	assert_ts_order(&got, "file from 2 workers");
+	assert_same_set(&got, &want, "file from 2 workers");
+	assert_worker_stats(cap, want.n, "file from 2 workers");
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
+static pid_t spawn(char *const argv[], const char *err_file)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(err_file ? err_file : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait for PID at most MS milliseconds (then kill it); the wait status. */
+static int wait_bounded(pid_t pid, int ms)
+{
+	int status = 0, i;
+
+	for (i = 0; i < ms / 5; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(5000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ck_abort_msg("pid %d did not finish within %d ms", (int)pid, ms);
+	return status;
+}
+
+static int file_has(const char *file, const char *what)
+{
+	char buf[4096];
+	FILE *f = fopen(file, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	return strstr(buf, what) != NULL;
+}
+
+static long stat_line(const char *file, const char *what)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(file, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what))
+			v = strtol(line, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* The real command: SIGINT while frames still arrive leaves a valid file
+ * holding exactly "captured" packets, and the counts add up. */
+START_TEST(test_sniff_sigint)
+{
+	char out[128], err[128], sent[128];
+	char *sniff[] = { BUILDDIR "/sniffer/sniff", "-i", "veth1", "--workers", "2", "-w", out,
+			  NULL };
+	char *gen[] = { BUILDDIR "/tests/framegen", "-i", "veth0", "-n", "30000", "-s", "7",
+			"-m", WK_MIX, "-w", sent, NULL };
+	struct pkts got = { 0 };
+	long captured, received, dropped;
+	pid_t sp, gp;
+	int i, status;
+
+	NEED_NS();
+	tmpname(out, sizeof(out), "sigint");
+	tmpname(sent, sizeof(sent), "sigintsent");
+	snprintf(err, sizeof(err), "/tmp/sniff-test-%d-sigint.err", (int)getpid());
+	sp = spawn(sniff, err);
+	for (i = 0; i < 600 && !file_has(err, "listening on"); i++)
+		usleep(5000);
+	ck_assert_msg(file_has(err, "listening on"), "sniff did not start");
+	gp = spawn(gen, NULL);
+	usleep(30000);
+	kill(sp, SIGINT);
+	status = wait_bounded(sp, 5000);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sniff exit status %d",
+		      status);
+	wait_bounded(gp, 10000);
+	unlink(sent);
+	captured = stat_line(err, "packets captured");
+	received = stat_line(err, "received by filter");
+	dropped = stat_line(err, "dropped by kernel");
+	read_pcap(out, &got, 0);
+	unlink(out);
+	unlink(err);
+	fprintf(stderr, "test_sniff_sigint: %ld of 30000 frames captured before SIGINT\n",
+		captured);
+	ck_assert_int_gt(captured, 0);
+	ck_assert_int_eq((long)got.n, captured);
+	ck_assert_int_eq(captured + dropped, received);
+	assert_ts_order(&got, "sniff --workers 2 -w");
+	pkts_free(&got);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
 	Suite *s = suite_create("capture");
@@ -1238,6 +1544,16 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_any, 0, (int)(sizeof(any_filters) / sizeof(any_filters[0])));
 	tcase_add_test(tc, test_interface_gone);
 	tcase_add_test(tc, test_needs_cap_bpf);
+	suite_add_tcase(s, tc);
+
+	/* a namespace per test: set up in each test's own process */
+	tc = tcase_create("workers");
+	tcase_add_checked_fixture(tc, ns_setup, ns_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_workers_once, 0, 3);
+	tcase_add_loop_test(tc, test_workers_fanout_modes, 0, 4);
+	tcase_add_test(tc, test_workers_dump);
+	tcase_add_test(tc, test_sniff_sigint);
 	suite_add_tcase(s, tc);
 	return s;
 }
