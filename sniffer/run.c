@@ -278,7 +278,7 @@ int cmd_run(const struct sniff_cmd *cmd)
 
 	if (cmd->rfile) {
 		fprintf(stderr, "reading from file %s, link-type %s (%s), snapshot length %u\n",
-			strcmp(name, "-") ? name : "-", sniff_linktype_name(r.linktype),
+			name, sniff_linktype_name(r.linktype),
 			sniff_linktype_description(r.linktype), sniff_capture__snaplen(cap));
 	} else {
 		if (!cmd->wfile && !cmd->vflag)
