@@ -9,40 +9,9 @@
 #      bpftool lists the map) keeps exactly the frames tcpdump -O keeps.
 # Needs root (netns, BPF): skips with a notice otherwise, fails when CI=true.
 set -u
-BUILDDIR=${BUILDDIR:-$PWD}
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-SNIFF=$BUILDDIR/sniffer/sniff
-FRAMEGEN=$BUILDDIR/tests/framegen
 N=400
-
-skip() {
-	echo "SKIP: $*"
-	[ "${CI:-}" = true ] && { echo "FAIL: CI=true, a skipped test is a failure"; exit 1; }
-	exit 77
-}
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, CAP_BPF)"
-for t in ip tcpdump bpftool; do command -v $t >/dev/null || skip "$t not installed"; done
-[ -x "$SNIFF" ] && [ -x "$FRAMEGEN" ] || { echo "FAIL: build sniff and tests/framegen first"; exit 1; }
-
-NS=sniff-kf-$$
-TMP=$(mktemp -d /tmp/sniff-kf.XXXXXX)
-SPID=""
-cleanup() {
-	[ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ip netns add "$NS" || skip "cannot create a network namespace"
-nsx() { ip netns exec "$NS" "$@"; }
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$NS" link add veth0 type veth peer name veth1 || exit 1
-for d in lo veth0 veth1; do ip -n "$NS" link set "$d" up; done
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/netns-lib.sh"
+netns_setup sniff-kf
 
 # framegen's sources are 10.1.0.1-8: a list from 10.1.0.5 on matches half.
 python3 - "$TMP" <<'PY'

@@ -11,40 +11,9 @@
 # Needs root (netns, AF_PACKET, BPF): skips with a notice otherwise, and fails
 # instead of skipping when CI=true.
 set -u
-BUILDDIR=${BUILDDIR:-$PWD}
-SNIFF=$BUILDDIR/sniffer/sniff
-FRAMEGEN=$BUILDDIR/tests/framegen
 N=${LIVE_FRAMES:-300}
-
-skip() {
-	echo "SKIP: $*"
-	[ "${CI:-}" = true ] && { echo "FAIL: CI=true, a skipped live test is a failure"; exit 1; }
-	exit 77
-}
-[ "$(id -u)" = 0 ] || skip "live test needs root (network namespaces, CAP_NET_RAW, CAP_BPF)"
-for t in ip tcpdump bpftool; do command -v $t >/dev/null || skip "$t not installed"; done
-[ -x "$SNIFF" ] && [ -x "$FRAMEGEN" ] || { echo "FAIL: build sniff and tests/framegen first"; exit 1; }
-
-NS=sniff-live-$$
-TMP=$(mktemp -d /tmp/sniff-live.XXXXXX)
-SPID=""
-cleanup() {
-	[ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ip netns add "$NS" || skip "cannot create a network namespace"
-nsx() { ip netns exec "$NS" "$@"; }
-# No IPv6 autoconfiguration chatter: only our frames cross the veth.
-nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$NS" link add veth0 type veth peer name veth1 || exit 1
-for d in lo veth0 veth1; do ip -n "$NS" link set "$d" up; done
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/netns-lib.sh"
+netns_setup sniff-live
 
 # Start sniff in the namespace; wait (bounded) for its "listening on" line.
 start_sniff() { # out-file err-file args...

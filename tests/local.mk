@@ -12,7 +12,7 @@ EXTRA_DIST += tests/suite.sh pcaps/make-sample.py pcaps/sample.pcap
 # Command-level tests of the sniff program (the lead's): -d output against
 # tcpdump's, and the live end-to-end capture in a network namespace.
 TESTS += tests/cli_errors.sh tests/dump_tcpdump.sh tests/live_sniff.sh
-EXTRA_DIST += tests/cli_errors.sh tests/dump_tcpdump.sh tests/live_sniff.sh
+EXTRA_DIST += tests/cli_errors.sh tests/dump_tcpdump.sh tests/live_sniff.sh tests/netns-lib.sh
 
 # Corpus filters through our compiler, eb_translate and the kernel verifier,
 # kernel verdicts against libpcap's (h8). Needs CAP_BPF: skips with a notice,
