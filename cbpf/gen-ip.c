@@ -39,26 +39,7 @@
 #define ISIS_L1_PSNP      26
 #define ISIS_L2_PSNP      27
 
-static const char *const qp_name[QP__COUNT] = {
-	[QP_DEFAULT] = "", [QP_LINK] = "link", [QP_IP] = "ip", [QP_ARP] = "arp",
-	[QP_RARP] = "rarp", [QP_SCTP] = "sctp", [QP_TCP] = "tcp", [QP_UDP] = "udp",
-	[QP_ICMP] = "icmp", [QP_IGMP] = "igmp", [QP_IGRP] = "igrp", [QP_ATALK] = "atalk",
-	[QP_DECNET] = "decnet", [QP_LAT] = "lat", [QP_SCA] = "sca", [QP_MOPRC] = "moprc",
-	[QP_MOPDL] = "mopdl", [QP_IPV6] = "ip6", [QP_ICMPV6] = "icmp6", [QP_AH] = "ah",
-	[QP_ESP] = "esp", [QP_PIM] = "pim", [QP_VRRP] = "vrrp", [QP_AARP] = "aarp",
-	[QP_ISO] = "iso", [QP_ESIS] = "esis", [QP_ISIS] = "isis", [QP_CLNP] = "clnp",
-	[QP_STP] = "stp", [QP_IPX] = "ipx", [QP_NETBEUI] = "netbeui", [QP_ISIS_L1] = "l1",
-	[QP_ISIS_L2] = "l2", [QP_ISIS_IIH] = "iih", [QP_ISIS_SNP] = "snp",
-	[QP_ISIS_CSNP] = "csnp", [QP_ISIS_PSNP] = "psnp", [QP_ISIS_LSP] = "lsp",
-	[QP_RADIO] = "radio", [QP_CARP] = "carp",
-};
-
 static struct gb gen_dnhostop(struct gen *s, uint32_t addr, int dir);
-
-static const char *qpn(int p)
-{
-	return p >= 0 && p < QP__COUNT && qp_name[p] ? qp_name[p] : "?";
-}
 
 /* ---- protocols */
 
@@ -180,7 +161,7 @@ struct gb gen_proto(struct gen *s, uint32_t v, int p, int dir)
 	case QP_SCA:
 	case QP_MOPRC:
 	case QP_MOPDL:
-		gen_fail(s, "%s does not encapsulate another protocol", qpn(p));
+		gen_fail(s, "%s does not encapsulate another protocol", filter_proto_name(p));
 	case QP_ATALK:
 		gen_fail(s, "AppleTalk encapsulation is not specifiable");
 	case QP_DECNET:
@@ -195,7 +176,7 @@ struct gb gen_proto(struct gen *s, uint32_t v, int p, int dir)
 	case QP_CLNP:
 		gen_fail(s, "'clnp proto' is not supported");
 	}
-	gen_fail(s, "'%s proto' is bogus", qpn(p));
+	gen_fail(s, "'%s proto' is bogus", filter_proto_name(p));
 }
 
 /* ---- IPv4 hosts and networks */
@@ -258,11 +239,11 @@ struct gb gen_host(struct gen *s, uint32_t addr, uint32_t mask, int p, int dir, 
 	case QP_AARP:
 	case QP_ISO:
 	case QP_IPX:
-		gen_fail(s, "%s host filtering not implemented", qpn(p));
+		gen_fail(s, "%s host filtering not implemented", filter_proto_name(p));
 	case QP_IPV6:
 		gen_fail(s, "'ip6' modifier applied to ip %s", typestr);
 	}
-	gen_fail(s, "'%s' modifier applied to %s", qpn(p), typestr);
+	gen_fail(s, "'%s' modifier applied to %s", filter_proto_name(p), typestr);
 }
 
 /* ---- DECnet: the address sits after a short or a long header, each with
@@ -370,7 +351,7 @@ struct gb gen_host6(struct gen *s, const uint8_t *addr, const uint8_t *mask, int
 	case QP_IP:
 	case QP_ARP:
 	case QP_RARP:
-		gen_fail(s, "'%s' modifier applied to ip6 %s", qpn(p), typestr);
+		gen_fail(s, "'%s' modifier applied to ip6 %s", filter_proto_name(p), typestr);
 	case QP_ATALK:
 	case QP_DECNET:
 	case QP_LAT:
@@ -380,9 +361,9 @@ struct gb gen_host6(struct gen *s, const uint8_t *addr, const uint8_t *mask, int
 	case QP_AARP:
 	case QP_ISO:
 	case QP_IPX:
-		gen_fail(s, "%s host filtering not implemented", qpn(p));
+		gen_fail(s, "%s host filtering not implemented", filter_proto_name(p));
 	}
-	gen_fail(s, "'%s' modifier applied to ip6 %s", qpn(p), typestr);
+	gen_fail(s, "'%s' modifier applied to ip6 %s", filter_proto_name(p), typestr);
 }
 
 /* libpcap's __pcap_atoin: dotted decimal, bits given (8 a part), or -1. */

@@ -10,19 +10,31 @@
 #include <stdlib.h>
 #include "filters/filters.h"
 
-static const char *const proto_names[QP__COUNT] = {
-	[QP_DEFAULT] = "-", [QP_LINK] = "link", [QP_IP] = "ip", [QP_ARP] = "arp",
-	[QP_RARP] = "rarp", [QP_SCTP] = "sctp", [QP_TCP] = "tcp", [QP_UDP] = "udp",
-	[QP_ICMP] = "icmp", [QP_IGMP] = "igmp", [QP_IGRP] = "igrp", [QP_ATALK] = "atalk",
-	[QP_DECNET] = "decnet", [QP_LAT] = "lat", [QP_SCA] = "sca", [QP_MOPRC] = "moprc",
-	[QP_MOPDL] = "mopdl", [QP_IPV6] = "ip6", [QP_ICMPV6] = "icmp6", [QP_AH] = "ah",
-	[QP_ESP] = "esp", [QP_PIM] = "pim", [QP_VRRP] = "vrrp", [QP_AARP] = "aarp",
-	[QP_ISO] = "iso", [QP_ESIS] = "esis", [QP_ISIS] = "isis", [QP_CLNP] = "clnp",
-	[QP_STP] = "stp", [QP_IPX] = "ipx", [QP_NETBEUI] = "netbeui", [QP_ISIS_L1] = "l1",
-	[QP_ISIS_L2] = "l2", [QP_ISIS_IIH] = "iih", [QP_ISIS_SNP] = "snp",
-	[QP_ISIS_CSNP] = "csnp", [QP_ISIS_PSNP] = "psnp", [QP_ISIS_LSP] = "lsp",
-	[QP_RADIO] = "radio", [QP_CARP] = "carp",
-};
+const char *filter_proto_name(int proto)
+{
+	static const char *const names[QP__COUNT] = {
+		[QP_DEFAULT] = "", [QP_LINK] = "link", [QP_IP] = "ip", [QP_ARP] = "arp",
+		[QP_RARP] = "rarp", [QP_SCTP] = "sctp", [QP_TCP] = "tcp", [QP_UDP] = "udp",
+		[QP_ICMP] = "icmp", [QP_IGMP] = "igmp", [QP_IGRP] = "igrp", [QP_ATALK] = "atalk",
+		[QP_DECNET] = "decnet", [QP_LAT] = "lat", [QP_SCA] = "sca", [QP_MOPRC] = "moprc",
+		[QP_MOPDL] = "mopdl", [QP_IPV6] = "ip6", [QP_ICMPV6] = "icmp6", [QP_AH] = "ah",
+		[QP_ESP] = "esp", [QP_PIM] = "pim", [QP_VRRP] = "vrrp", [QP_AARP] = "aarp",
+		[QP_ISO] = "iso", [QP_ESIS] = "esis", [QP_ISIS] = "isis", [QP_CLNP] = "clnp",
+		[QP_STP] = "stp", [QP_IPX] = "ipx", [QP_NETBEUI] = "netbeui", [QP_ISIS_L1] = "l1",
+		[QP_ISIS_L2] = "l2", [QP_ISIS_IIH] = "iih", [QP_ISIS_SNP] = "snp",
+		[QP_ISIS_CSNP] = "csnp", [QP_ISIS_PSNP] = "psnp", [QP_ISIS_LSP] = "lsp",
+		[QP_RADIO] = "radio", [QP_CARP] = "carp",
+	};
+
+	return proto >= 0 && proto < QP__COUNT && names[proto] ? names[proto] : "?";
+}
+
+/* the S-expression shows a missing qualifier as "-" */
+static const char *proto_sexp(int proto)
+{
+	return proto == QP_DEFAULT ? "-" : filter_proto_name(proto);
+}
+
 
 static const char *const dir_names[] = {
 	[QD_DEFAULT] = "-", [QD_SRC] = "src", [QD_DST] = "dst", [QD_OR] = "src-or-dst",
@@ -126,13 +138,13 @@ void filter_ast_print(const struct node *n, FILE *out)
 		fputc(')', out);
 		break;
 	case ND_PRIM:
-		fprintf(out, "(prim %s %s %s ", NAME(proto_names, n->q.proto),
+		fprintf(out, "(prim %s %s %s ", proto_sexp(n->q.proto),
 			NAME(dir_names, n->q.dir), NAME(type_names, n->q.type));
 		print_id(&n->id, out);
 		fputc(')', out);
 		break;
 	case ND_PROTO:
-		fprintf(out, "(proto %s)", NAME(proto_names, n->q.proto));
+		fprintf(out, "(proto %s)", proto_sexp(n->q.proto));
 		break;
 	case ND_REL:
 		fprintf(out, "(rel %s ", NAME(relop_names, n->op));
@@ -150,7 +162,7 @@ void filter_ast_print(const struct node *n, FILE *out)
 	case ND_BROADCAST:
 	case ND_MULTICAST:
 		fprintf(out, "(%s %s)", n->kind == ND_BROADCAST ? "broadcast" : "multicast",
-			NAME(proto_names, n->q.proto));
+			proto_sexp(n->q.proto));
 		break;
 	case ND_INBOUND:
 		fputs("(inbound)", out);
@@ -198,7 +210,7 @@ void filter_ast_print(const struct node *n, FILE *out)
 		fputs("len", out);
 		break;
 	case ND_LOAD:
-		fprintf(out, "(load %s ", NAME(proto_names, n->q.proto));
+		fprintf(out, "(load %s ", proto_sexp(n->q.proto));
 		filter_ast_print(n->lhs, out);
 		fprintf(out, " %u)", n->num);
 		break;

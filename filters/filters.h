@@ -316,4 +316,8 @@ int filter_parse(const char *expr, struct arena *a, struct node **out,
  * (and (prim tcp - port 80) (not (proto udp))), "-" for an unset qualifier. */
 void filter_ast_print(const struct node *n, FILE *out);
 
+/* A protocol qualifier as written ("ip6", "icmp6"; "" for QP_DEFAULT), for
+ * messages and the AST printer. */
+const char *filter_proto_name(int proto);
+
 #endif /* SNIFF_FILTERS_H */
