@@ -53,22 +53,11 @@ b=$("$SNIFF" -r "$TMP/gen.pcap" -s 60 --kernel-filter -w - tcp 2>/dev/null | tcp
 
 # 2. live capture with the 1000-host list.
 
-nsx "$SNIFF" -i veth1 -w "$TMP/got.pcap" -F "$TMP/hosts1000" >/dev/null 2>"$TMP/live.err" &
-SPID=$!
-for _ in $(seq 100); do
-	grep -qs "listening on" "$TMP/live.err" && break
-	kill -0 "$SPID" 2>/dev/null || break
-	sleep 0.05
-done
-grep -qs "listening on" "$TMP/live.err" || { cat "$TMP/live.err"; fail "live: sniff did not start"; }
+start_sniff "$TMP/live.out" "$TMP/live.err" -i veth1 -w "$TMP/got.pcap" -F "$TMP/hosts1000" ||
+	fail "live: sniff did not start"
 bpftool map show 2>/dev/null | grep -q "hash.*name sniff" || fail "live: no hash map named sniff while capturing"
 nsx "$FRAMEGEN" -i veth0 -n "$N" -s 11 >/dev/null || fail "live: framegen"
-sleep 0.3
-kill -INT "$SPID"
-for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
-kill -KILL "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
-SPID=""
+stop_sniff || fail "live: sniff exited with status $?"
 # tcpdump -O: libpcap's optimizer needs minutes for 1000 hosts
 tcpdump -O -r "$TMP/gen.pcap" -w "$TMP/exp.pcap" -F "$TMP/hosts1000" 2>/dev/null || fail "live: tcpdump"
 exp=$(tcpdump -r "$TMP/exp.pcap" 2>/dev/null | wc -l)
@@ -76,6 +65,7 @@ got=$(tcpdump -r "$TMP/got.pcap" 2>/dev/null | wc -l)
 [ "$exp" -gt 0 ] && [ "$exp" -lt "$N" ] || fail "live: $exp of $N frames match: the test is too weak"
 if cmp -s <(tcpdump -r "$TMP/exp.pcap" -t -nn -xx 2>/dev/null) <(tcpdump -r "$TMP/got.pcap" -t -nn -xx 2>/dev/null); then
 	echo "ok: live 1000-host map filter: $got of $N frames, exactly tcpdump's"
+	check_counters "$TMP/live.err" "$exp" "live 1000-host map filter"
 else
 	fail "live: captured $got frames, expected $exp (tcpdump -O)"
 fi

@@ -15,45 +15,6 @@ N=${LIVE_FRAMES:-300}
 . "$(dirname "$0")/netns-lib.sh"
 netns_setup sniff-live
 
-# Start sniff in the namespace; wait (bounded) for its "listening on" line.
-start_sniff() { # out-file err-file args...
-	local out=$1 err=$2; shift 2
-	rm -f "$out" "$err"   # a stale "listening on" must not count
-	# ip netns exec execs sniff, so $! is sniff itself and gets our signals.
-	ip netns exec "$NS" "$SNIFF" "$@" >"$out" 2>"$err" &
-	SPID=$!
-	for _ in $(seq 100); do
-		grep -qs "listening on" "$err" && return 0
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "sniff did not start:"; cat "$err"
-	return 1
-}
-
-stop_sniff() {
-	sleep 0.3   # well above the 10 ms block timeout: every frame is in the ring
-	kill -INT "$SPID"
-	for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
-	if kill -0 "$SPID" 2>/dev/null; then
-		kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; SPID=""
-		echo "sniff did not stop within 5 s of SIGINT"
-		return 99
-	fi
-	wait "$SPID"; local rc=$?
-	SPID=""
-	return $rc
-}
-
-stat_of() { sed -n "s/^\([0-9]*\) packets\{0,1\} $1\$/\1/p" "$2"; }
-
-check_counters() { # err-file expected label
-	local c r d
-	c=$(stat_of captured "$1"); r=$(stat_of "received by filter" "$1"); d=$(stat_of "dropped by kernel" "$1")
-	[ "$c" = "$2" ] && [ "$r" = "$2" ] && [ "$d" = 0 ] ||
-		fail "$3: counters captured=$c received=$r dropped=$d, expected $2/$2/0"
-}
-
 run_filter() {
 	local f=$1 label="filter '$1'" exp got before=$fails
 	# 1. -w: the file must hold exactly the matching frames.
