@@ -10,7 +10,7 @@ libsniff_core_la_SOURCES += \
 # SNIFF_EBPF_PROGS / SNIFF_EBPF_KPROGS size the random runs, SNIFF_SEED repeats one.
 check_PROGRAMS += tests/test_ebpf
 TESTS += tests/test_ebpf
-tests_test_ebpf_SOURCES = tests/test_ebpf.c
+tests_test_ebpf_SOURCES = tests/test_ebpf.c tests/testutil.c tests/testutil.h
 tests_test_ebpf_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_ebpf_CFLAGS = $(TEST_CFLAGS)
 tests_test_ebpf_LDADD = $(TEST_LIBS)
@@ -19,7 +19,7 @@ tests_test_ebpf_LDADD = $(TEST_LIBS)
 # kernel's verdicts against libpcap's (BPF_PROG_TEST_RUN; live in a netns).
 check_PROGRAMS += tests/test_ebpf_lists
 TESTS += tests/test_ebpf_lists
-tests_test_ebpf_lists_SOURCES = tests/test_ebpf_lists.c tests/netns.c tests/netns.h
+tests_test_ebpf_lists_SOURCES = tests/test_ebpf_lists.c tests/testutil.c tests/testutil.h tests/netns.c tests/netns.h
 tests_test_ebpf_lists_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_ebpf_lists_CFLAGS = $(TEST_CFLAGS)
 tests_test_ebpf_lists_LDADD = $(TEST_LIBS)

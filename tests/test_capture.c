@@ -34,22 +34,16 @@
 #include "sniff.h"
 #include "lib/lib.h"
 #include "netns.h"
+#include "testutil.h"
 
 static struct netns ns = { .fd = -1 };
 static int ns_ok;
-
-static int ci(void)
-{
-	const char *v = getenv("CI");
-
-	return v && strcmp(v, "true") == 0;
-}
 
 /* Root and a namespace, or a visible skip (a failure under CI=true). */
 #define NEED_NS()                                                                    \
 	do {                                                                         \
 		if (!ns_ok) {                                                        \
-			if (ci())                                                    \
+			if (test_ci_mode())                                                    \
 				ck_abort_msg("%s needs root and a netns (CI=true: a skip is a failure)", \
 					     __func__);                              \
 			fprintf(stderr, "SKIP %s: needs root (network namespaces)\n", __func__); \

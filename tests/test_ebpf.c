@@ -43,6 +43,7 @@
 #undef bpf_insn
 
 #include "ebpf/ebpf.h"
+#include "testutil.h"
 #include <linux/filter.h>
 
 #define LINKHDR 14    /* BPF_PROG_TEST_RUN pulls an Ethernet header first */
@@ -54,31 +55,6 @@ static const unsigned flagsets[4] = { 0, EB_F_NO_WINDOW, EB_F_FORCE_WINDOW,
 				      EB_F_FORCE_WINDOW | EB_F_LONG_JA };
 
 /* ------------------------------------------------------------------ helpers */
-
-static int ci_mode(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && strcmp(ci, "true") == 0;
-}
-
-/* 1 when BPF_PROG_LOAD works here; else skip visibly (fail under CI=true). */
-static int have_bpf(const char *test)
-{
-	struct sniff_ebpf_insn p[] = { EB_MOV32_IMM(0, 0), EB_EXIT() };
-	int fd = eb_load(p, 2, NULL, 0);
-
-	if (fd >= 0) {
-		close(fd);
-		return 1;
-	}
-	if (ci_mode())
-		ck_abort_msg("%s: BPF_PROG_LOAD failed (%s) and CI=true: this test must run "
-			     "as root", test, strerror(-fd));
-	fprintf(stderr, "SKIP %s: needs root / CAP_BPF (BPF_PROG_LOAD: %s)\n", test,
-		strerror(-fd));
-	return 0;
-}
 
 static void print_line(void *ctx, const char *line)
 {
@@ -507,7 +483,7 @@ START_TEST(prop_vs_libpcap)
 	unsigned long runs = 0;
 	struct timespec t0, t1;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	fprintf(stderr, "prop_vs_libpcap: %u programs x %u packets\n", nprogs, npkts);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -606,7 +582,7 @@ START_TEST(prop_vs_kernel_classic)
 	uint8_t pkt[BIGPKT];
 	unsigned long runs = 0;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	pin_cpu();
 	upair_open(&uc);
@@ -671,7 +647,7 @@ START_TEST(kernel_only_semantics)
 	struct upair uc, ue;
 	uint8_t pkt[BIGPKT];
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	for (unsigned i = 0; i < sizeof(pkt); i++)
 		pkt[i] = (uint8_t)(i * 7 + 1);
@@ -768,7 +744,7 @@ START_TEST(hand_cases)
 	static struct pkts b;
 	uint8_t pkt[64];
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	for (unsigned len = 0; len <= 24; len++) {
 		for (unsigned i = 0; i < len; i++)
@@ -795,7 +771,7 @@ START_TEST(long_program_far_jumps)
 	uint8_t pkt[64];
 	unsigned n = 4096, i;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	p[0] = (struct sniff_insn){ BPF_LD | BPF_H | BPF_ABS, 0, 0, 12 };
 	p[1] = (struct sniff_insn){ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0x800 };
@@ -838,7 +814,7 @@ START_TEST(ancillary_test_run)
 	uint32_t ret;
 	int fd;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	/* unicast to another host (on lo even ff:ff:... counts as multicast) */
 	memcpy(frame, "\x02\x00\x00\x00\x00\x09", 6);
@@ -1039,7 +1015,7 @@ START_TEST(ancillary_af_packet)
 	struct ifreq ifr;
 	char path[128];
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	ck_assert_msg(ns_name[0], "could not create the network namespace");
 	snprintf(path, sizeof(path), "/var/run/netns/%s", ns_name);
@@ -1158,7 +1134,7 @@ START_TEST(ancillary_random)
 	uint32_t first = 0, ret, differ = 0;
 	int fd;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	fd = load_prog(p, 2, 0);
 	for (int i = 0; i < 16; i++) {
@@ -1259,7 +1235,7 @@ START_TEST(corpus_programs)
 	unsigned cases = 0, runs = 0, skipped = 0;
 	FILE *f;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	if (!dir || !*dir)
 #ifdef CORPUS_DIR
@@ -1270,7 +1246,7 @@ START_TEST(corpus_programs)
 	snprintf(path, sizeof(path), "%s/filters/accept.jsonl", dir);
 	f = fopen(path, "r");
 	if (!f) {
-		ck_assert_msg(!ci_mode(), "no corpus at %s and CI=true", path);
+		ck_assert_msg(!test_ci_mode(), "no corpus at %s and CI=true", path);
 		fprintf(stderr, "SKIP %s: no corpus at %s\n", __func__, path);
 		return;
 	}
@@ -1364,7 +1340,7 @@ START_TEST(load_name_and_log)
 	char log[4096], tiny[40];
 	int fd;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	fd = eb_load(ok, 2, log, sizeof(log));
 	ck_assert_int_ge(fd, 0);
@@ -1418,11 +1394,11 @@ START_TEST(load_with_cap_bpf_only)
 	struct rng g = { seed_from_env(__func__) * 7 | 1 };
 	uint8_t pkt[MAXPKT];
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	if (geteuid() != 0) {
 		fprintf(stderr, "SKIP %s: needs root to drop to CAP_BPF\n", __func__);
-		ck_assert_msg(!ci_mode(), "CI=true: run as root");
+		ck_assert_msg(!test_ci_mode(), "CI=true: run as root");
 		return;
 	}
 	/* check runs this in its own process: dropping capabilities is local */
@@ -1474,10 +1450,10 @@ START_TEST(dump_vs_bpftool)
 	pcap_t *pc = pcap_open_dead(DLT_EN10MB, 262144);
 	unsigned compared = 0;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	if (system("bpftool version >/dev/null 2>&1") != 0) {
-		ck_assert_msg(!ci_mode(), "bpftool missing and CI=true");
+		ck_assert_msg(!test_ci_mode(), "bpftool missing and CI=true");
 		fprintf(stderr, "SKIP %s: no bpftool\n", __func__);
 		return;
 	}

@@ -28,34 +28,11 @@
 #include "ebpf/ebpf.h"
 #include "cbpf/cbpf.h"
 #include "netns.h"
+#include "testutil.h"
 
 #define NPKTS 3000
 
 /* ------------------------------------------------------------------ helpers */
-
-static int ci_mode(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && strcmp(ci, "true") == 0;
-}
-
-static int have_bpf(const char *test)
-{
-	struct sniff_ebpf_insn p[] = { EB_MOV32_IMM(0, 0), EB_EXIT() };
-	int fd = eb_load(p, 2, NULL, 0);
-
-	if (fd >= 0) {
-		close(fd);
-		return 1;
-	}
-	if (ci_mode())
-		ck_abort_msg("%s: BPF_PROG_LOAD failed (%s) and CI=true: this test must run "
-			     "as root", test, strerror(-fd));
-	fprintf(stderr, "SKIP %s: needs root / CAP_BPF (BPF_PROG_LOAD: %s)\n", test,
-		strerror(-fd));
-	return 0;
-}
 
 static double now_ms(void)
 {
@@ -467,14 +444,14 @@ static void long_kernel(unsigned nhosts)
 
 START_TEST(long_kernel_1000)
 {
-	if (have_bpf(__func__))
+	if (test_have_bpf(__func__, 0))
 		long_kernel(1000);
 }
 END_TEST
 
 START_TEST(long_kernel_10000)
 {
-	if (have_bpf(__func__))
+	if (test_have_bpf(__func__, 0))
 		long_kernel(10000);
 }
 END_TEST
@@ -534,7 +511,7 @@ START_TEST(lists_vs_libpcap)
 	struct pktset *ps;
 	unsigned c = (unsigned)_i;
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	ps = make_packets(100 + c);
 	{
@@ -620,7 +597,7 @@ static void big_list(unsigned nhosts, double max_compile_load_ms)
 
 START_TEST(map_list_1000)
 {
-	if (have_bpf(__func__))
+	if (test_have_bpf(__func__, 0))
 		big_list(1000, 1000);
 }
 END_TEST
@@ -628,7 +605,7 @@ END_TEST
 START_TEST(map_list_10000)
 {
 	/* the target is 100 ms; the bound leaves room for slow (sanitizer) builds */
-	if (have_bpf(__func__))
+	if (test_have_bpf(__func__, 0))
 		big_list(10000, 2000);
 }
 END_TEST
@@ -688,7 +665,7 @@ START_TEST(capture_long_program)
 	struct sniff_prog p = { 0 };
 	char log[256];
 
-	if (!have_bpf(__func__))
+	if (!test_have_bpf(__func__, 0))
 		return;
 	ck_assert_int_eq(netns_create(&ns), 0);
 	ck_assert_int_eq(netns_enter(&ns), 0);

@@ -52,6 +52,7 @@
 #include "cbpf/cbpf.h"
 #include "ebpf/ebpf.h"
 #include "corpus.h"
+#include "testutil.h"
 
 #define LINKHDR 14          /* BPF_PROG_TEST_RUN pulls an Ethernet header first */
 #define MAXFRAME 2048       /* test-run data must fit a page with the skb overhead */
@@ -64,31 +65,6 @@ static const int dlts[] = {
 	DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP,
 };
 #define NDLTS (sizeof(dlts) / sizeof(dlts[0]))
-
-static int ci_mode(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && strcmp(ci, "true") == 0;
-}
-
-/* 1 when BPF_PROG_LOAD works here; else skip visibly (fail under CI=true). */
-static int have_bpf(const char *test)
-{
-	struct sniff_ebpf_insn p[] = { EB_MOV32_IMM(0, 0), EB_EXIT() };
-	int fd = geteuid() == 0 ? eb_load(p, 2, NULL, 0) : -EPERM;
-
-	if (fd >= 0) {
-		close(fd);
-		return 1;
-	}
-	if (ci_mode())
-		ck_abort_msg("%s: needs root / CAP_BPF (BPF_PROG_LOAD: %s) and CI=true",
-			     test, strerror(-fd));
-	printf("SKIP %s: needs root / CAP_BPF (BPF_PROG_LOAD: %s)\n", test, strerror(-fd));
-	fflush(stdout);
-	return 0;
-}
 
 /* ------------------------------------------------------------------------
  * Packets. Each is kept with the 14 bytes the kernel pulls before the
@@ -932,7 +908,7 @@ START_TEST(harness)
 	int fd;
 	long hits = 0;
 
-	if (!have_bpf("harness"))
+	if (!test_have_bpf("harness", 1))
 		return;
 	/* "ip" drops ARP and keeps IPv4: if the 14 pulled bytes were not
 	 * accounted for, the program would read the ethertype elsewhere */
@@ -981,7 +957,7 @@ START_TEST(kernel_corpus)
 	struct timespec t0, t1;
 	struct known_list known = { 0 };
 
-	if (!have_bpf("kernel_corpus"))
+	if (!test_have_bpf("kernel_corpus", 1))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	known_load(&known);
@@ -1189,7 +1165,7 @@ int main(void)
 
 	/* automake's SKIP (77) when nothing can run here; under CI=true the
 	 * tests run anyway and fail */
-	if (!ci_mode() && !have_bpf("test_kernel_corpus"))
+	if (!test_ci_mode() && !test_have_bpf("test_kernel_corpus", 1))
 		return 77;
 	sr = srunner_create(kernel_suite());
 

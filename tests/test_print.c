@@ -39,13 +39,6 @@ static const char *corpus_dir(void)
 	return buf;
 }
 
-static int ci_mode(void)
-{
-	const char *v = getenv("CI");
-
-	return v && strcmp(v, "true") == 0;
-}
-
 /* tcpdump-style option words ("-# -n -vv -e") into print_opts;
  * "--time-stamp-precision=nano" sets nano. */
 static void parse_opts(const char *opts, struct print_opts *po)
@@ -256,6 +249,7 @@ static const struct manifest_entry *find_case(const char *name)
 }
 
 #include "print_cases.h"
+#include "testutil.h"
 
 static const int n_exact = sizeof(print_exact_cases) / sizeof(print_exact_cases[0]);
 
@@ -948,7 +942,7 @@ static int have_tcpdump(void)
 	if (access(TCPDUMP, X_OK) == 0)
 		return 1;
 	fprintf(stderr, "SKIP: %s not found, cannot compare with tcpdump\n", TCPDUMP);
-	ck_assert_msg(!ci_mode(), "%s missing (CI=true: a skip is a failure)", TCPDUMP);
+	ck_assert_msg(!test_ci_mode(), "%s missing (CI=true: a skip is a failure)", TCPDUMP);
 	return 0;
 }
 
