@@ -708,6 +708,26 @@ static const uint8_t *ns_rprint_list(struct print_ctx *ndo, const uint8_t *cp, c
 	return cp;
 }
 
+/* The authority and additional sections (-vv): 0 when the packet ends
+ * before every record announced in the header was printed. */
+static int ns_rprint_ns_ar(struct print_ctx *ndo, const uint8_t *cp, const uint8_t *bp,
+			   int is_mdns, u_int nscount, u_int arcount)
+{
+	if ((uintptr_t)cp < (uintptr_t)ndo->snapend && nscount) {
+		ND_PRINT(" ns:");
+		if ((cp = ns_rprint_list(ndo, cp, bp, is_mdns, &nscount)) == NULL)
+			return 0;
+	}
+	if (nscount)
+		return 0;
+	if ((uintptr_t)cp < (uintptr_t)ndo->snapend && arcount) {
+		ND_PRINT(" ar:");
+		if ((cp = ns_rprint_list(ndo, cp, bp, is_mdns, &arcount)) == NULL)
+			return 0;
+	}
+	return arcount == 0;
+}
+
 /* The extended rcode lives in the OPT record's TTL: find it first. */
 static u_int find_rcode(struct print_ctx *ndo, const struct dns_header *np, uint16_t flags,
 			u_int qdcount, u_int ancount, u_int nscount, u_int arcount)
@@ -820,22 +840,8 @@ void domain_print(struct print_ctx *ndo, const uint8_t *bp, u_int length, int ov
 			goto trunc;
 		if (ancount)
 			goto trunc;
-		if (ndo->vflag > 1) {
-			if ((uintptr_t)cp < (uintptr_t)ndo->snapend && nscount) {
-				ND_PRINT(" ns:");
-				if ((cp = ns_rprint_list(ndo, cp, bp, is_mdns, &nscount)) == NULL)
-					goto trunc;
-			}
-			if (nscount)
-				goto trunc;
-			if ((uintptr_t)cp < (uintptr_t)ndo->snapend && arcount) {
-				ND_PRINT(" ar:");
-				if ((cp = ns_rprint_list(ndo, cp, bp, is_mdns, &arcount)) == NULL)
-					goto trunc;
-			}
-			if (arcount)
-				goto trunc;
-		}
+		if (ndo->vflag > 1 && !ns_rprint_ns_ar(ndo, cp, bp, is_mdns, nscount, arcount))
+			goto trunc;
 	} else {
 		uint16_t b2;
 
@@ -879,19 +885,7 @@ void domain_print(struct print_ctx *ndo, const uint8_t *bp, u_int length, int ov
 				goto trunc;
 			if (ancount)
 				goto trunc;
-			if ((uintptr_t)cp < (uintptr_t)ndo->snapend && nscount) {
-				ND_PRINT(" ns:");
-				if ((cp = ns_rprint_list(ndo, cp, bp, is_mdns, &nscount)) == NULL)
-					goto trunc;
-			}
-			if (nscount)
-				goto trunc;
-			if ((uintptr_t)cp < (uintptr_t)ndo->snapend && arcount) {
-				ND_PRINT(" ar:");
-				if ((cp = ns_rprint_list(ndo, cp, bp, is_mdns, &arcount)) == NULL)
-					goto trunc;
-			}
-			if (arcount)
+			if (!ns_rprint_ns_ar(ndo, cp, bp, is_mdns, nscount, arcount))
 				goto trunc;
 		}
 	}

@@ -132,15 +132,13 @@ static char *print_file(const char *pcap, const char *opts, size_t *len)
 	return buf;
 }
 
-static char *read_all(const char *path, size_t *len)
+/* All of F, NUL-terminated (the stream is left open). */
+static char *slurp(FILE *f, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t cap = 0, n;
 
 	*len = 0;
-	if (!f)
-		return NULL;
 	for (;;) {
 		if (*len + 4096 + 1 > cap) {
 			cap = cap ? cap * 2 : 65536;
@@ -153,6 +151,18 @@ static char *read_all(const char *path, size_t *len)
 		*len += n;
 	}
 	buf[*len] = '\0';
+	return buf;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	buf = slurp(f, len);
 	fclose(f);
 	return buf;
 }
@@ -948,26 +958,13 @@ static int have_tcpdump(void)
 
 static char *run_tcpdump(const char *opts, const char *path, size_t *len)
 {
-	char cmd[512], *buf = NULL;
-	size_t cap = 0, n;
+	char cmd[512], *buf;
 	FILE *f;
 
 	snprintf(cmd, sizeof(cmd), "TZ=GMT0 %s %s -r %s 2>/dev/null", TCPDUMP, opts, path);
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
-	*len = 0;
-	for (;;) {
-		if (*len + 4097 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		n = fread(buf + *len, 1, cap - *len - 1, f);
-		if (n == 0)
-			break;
-		*len += n;
-	}
-	buf[*len] = '\0';
+	buf = slurp(f, len);
 	pclose(f);
 	return buf;
 }
