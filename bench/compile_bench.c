@@ -3,6 +3,9 @@
  *
  *   bench/compile_bench [-n ITER (300)] [-L]
  *
+ * Every time is a median (the mix: of 5 batches of ITER/5 compiles) so
+ * that a loaded machine moves the ratios less.
+ *
  * Part 1, the 20-expression mix of /work/shared/bench/compile_bench.c: libpcap
  * -O1, libpcap -O0, and our optimizer (cb_graph_from_prog + cb_optimize +
  * cb_graph_emit) run on libpcap's -O0 program, until our generator can stand
@@ -81,76 +84,111 @@ static int sniff_full(const char *expr, struct sniff_prog *out)
 	return (int)out->len;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define BATCHES 5
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* The four timings of one expression, in seconds per compile, each the
+ * median of BATCHES batches taken in turn (libpcap's beside ours, so that
+ * a change of load hits both). */
+static void time_expr(pcap_t *pd, const char *expr, long iter, double sec[4], unsigned *nlib,
+		      int *nours)
+{
+	double t[4][BATCHES];
+	long per = iter / BATCHES > 0 ? iter / BATCHES : 1, i;
+	struct bpf_program bp, u;
+	struct sniff_prog out = { 0, NULL };
+	int b, k;
+
+	if (pcap_compile(pd, &u, expr, 0, PCAP_NETMASK_UNKNOWN))
+		exit(1);
+	for (b = 0; b < BATCHES; b++) {
+		double t0 = now();
+
+		for (i = 0; i < per; i++) {
+			if (pcap_compile(pd, &bp, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+				fprintf(stderr, "%s: %s\n", expr, pcap_geterr(pd));
+				exit(1);
+			}
+			*nlib = bp.bf_len;
+			pcap_freecode(&bp);
+		}
+		t[0][b] = now() - t0;
+		t0 = now();
+		for (i = 0; i < per; i++) {
+			struct bpf_program v;
+
+			if (pcap_compile(pd, &v, expr, 0, PCAP_NETMASK_UNKNOWN))
+				exit(1);
+			pcap_freecode(&v);
+		}
+		t[1][b] = now() - t0;
+		t0 = now();
+		for (i = 0; i < per; i++) {
+			free(out.insns);
+			*nours = optimize_prog(&u, &out);
+		}
+		t[2][b] = now() - t0;
+		t0 = now();
+		for (i = 0; i < per; i++) {
+			struct sniff_prog full;
+
+			if (sniff_full(expr, &full) < 0) {
+				fprintf(stderr, "sniff_compile failed: %s\n", expr);
+				exit(1);
+			}
+			sniff_prog_free(&full);
+		}
+		t[3][b] = now() - t0;
+	}
+	free(out.insns);
+	pcap_freecode(&u);
+	for (k = 0; k < 4; k++)
+		sec[k] = median(t[k], BATCHES) / (double)per;
+}
+
 static void bench_mix(pcap_t *pd, long iter)
 {
 	double sum_o1 = 0, sum_o0 = 0, sum_ours = 0, sum_full = 0;
 	unsigned lib_total = 0, ours_total = 0;
 	size_t e;
 
-	printf("== 20-expression mix, %ld compiles each (us per compile)\n", iter);
+	printf("== 20-expression mix, %ld compiles each (us per compile, median of %d batches)\n",
+	       iter, BATCHES);
 	printf("%-3s %8s %8s %10s %10s %10s %10s  %s\n", "#", "pcap-O", "ours", "pcap-O1", "pcap-O0",
 	       "ours-opt", "sniff", "expression");
 	for (e = 0; e < NEXPR; e++) {
-		struct bpf_program bp, u;
-		struct sniff_prog out = { 0, NULL };
 		unsigned nlib = 0;
 		int nours = -1;
-		double t0, t1, t2, t3, t4;
-		long i;
+		double sec[4];
 
-		t0 = now();
-		for (i = 0; i < iter; i++) {
-			if (pcap_compile(pd, &bp, exprs[e], 1, PCAP_NETMASK_UNKNOWN)) {
-				fprintf(stderr, "%s: %s\n", exprs[e], pcap_geterr(pd));
-				exit(1);
-			}
-			nlib = bp.bf_len;
-			pcap_freecode(&bp);
-		}
-		t1 = now();
-		for (i = 0; i < iter; i++) {
-			if (pcap_compile(pd, &u, exprs[e], 0, PCAP_NETMASK_UNKNOWN))
-				exit(1);
-			pcap_freecode(&u);
-		}
-		t2 = now();
-		if (pcap_compile(pd, &u, exprs[e], 0, PCAP_NETMASK_UNKNOWN))
-			exit(1);
-		t3 = now();
-		for (i = 0; i < iter; i++) {
-			free(out.insns);
-			nours = optimize_prog(&u, &out);
-		}
-		t3 = now() - t3;
-		free(out.insns);
-		out.insns = NULL;
-		pcap_freecode(&u);
-		t4 = now();
-		for (i = 0; i < iter; i++) {
-			if (sniff_full(exprs[e], &out) < 0) {
-				fprintf(stderr, "sniff_compile failed: %s\n", exprs[e]);
-				exit(1);
-			}
-			sniff_prog_free(&out);
-		}
-		t4 = now() - t4;
-		sum_full += t4;
-		sum_o1 += t1 - t0;
-		sum_o0 += t2 - t1;
-		sum_ours += t3;
+		time_expr(pd, exprs[e], iter, sec, &nlib, &nours);
+		sum_o1 += sec[0];
+		sum_o0 += sec[1];
+		sum_ours += sec[2];
+		sum_full += sec[3];
 		lib_total += nlib;
 		ours_total += nours > 0 ? (unsigned)nours : 0;
 		printf("%-3zu %8u %8d %10.2f %10.2f %10.2f %10.2f  %s\n", e, nlib, nours,
-		       (t1 - t0) * 1e6 / iter, (t2 - t1) * 1e6 / iter, t3 * 1e6 / iter,
-		       t4 * 1e6 / iter, exprs[e]);
+		       sec[0] * 1e6, sec[1] * 1e6, sec[2] * 1e6, sec[3] * 1e6, exprs[e]);
 	}
 	printf("total insns: libpcap -O %u, ours %u\n", lib_total, ours_total);
 	printf("mean us/compile: libpcap -O1 %.2f; libpcap -O0 %.2f + our optimizer %.2f = %.2f\n\n",
-	       sum_o1 * 1e6 / (iter * NEXPR), sum_o0 * 1e6 / (iter * NEXPR),
-	       sum_ours * 1e6 / (iter * NEXPR), (sum_o0 + sum_ours) * 1e6 / (iter * NEXPR));
+	       sum_o1 * 1e6 / NEXPR, sum_o0 * 1e6 / NEXPR, sum_ours * 1e6 / NEXPR,
+	       (sum_o0 + sum_ours) * 1e6 / NEXPR);
 	printf("whole compile, 20-expression mix: sniff_compile %.2f us, pcap_compile -O1 %.2f us: "
-	       "ratio %.3f\n\n", sum_full * 1e6 / (iter * NEXPR), sum_o1 * 1e6 / (iter * NEXPR),
-	       sum_full / sum_o1);
+	       "ratio %.3f\n\n", sum_full * 1e6 / NEXPR, sum_o1 * 1e6 / NEXPR, sum_full / sum_o1);
 }
 
 static uint32_t host_addr(int i)
@@ -229,9 +267,65 @@ static void build_hosts(struct cb_graph *g, int n)
 	g->entry = next;
 }
 
+#define REPS 5
+
+/* Median over REPS runs of each phase of sniff_compile on EXPR, in ms:
+ * [0] parse (tokens and AST), [1] cb_gen, [2] cb_optimize, [3] cb_graph_emit
+ * and the validation, [4] the whole sniff_compile; -1 if it failed. */
+static void phases(const char *expr, double ms[5])
+{
+	double t[5][REPS];
+	int r, p;
+
+	for (r = 0; r < REPS; r++) {
+		struct gen_opts go = { SNIFF_DLT_EN10MB, SNIFF_DEFAULT_SNAPLEN, SNIFF_NETMASK_UNKNOWN,
+				       SNIFF_MODE_SAVEFILE, &(struct names_ctx){ NULL } };
+		struct arena a = { 0 };
+		struct node *ast;
+		struct cb_graph g;
+		struct sniff_prog prog;
+		double t0 = now(), t1, t2, t3, t4;
+
+		if (filter_parse(expr, &a, &ast, NULL))
+			goto fail;
+		t1 = now();
+		if (cb_gen(ast, &go, &g, NULL))
+			goto fail;
+		t2 = now();
+		if (cb_optimize(&g))
+			goto fail;
+		t3 = now();
+		if (cb_graph_emit(&g, &prog) || cb_validate_max(prog.insns, prog.len,
+								SNIFF_MAX_INSNS, NULL))
+			goto fail;
+		t4 = now();
+		sniff_prog_free(&prog);
+		cb_graph_free(&g);
+		arena_free(&a);
+		t[0][r] = t1 - t0;
+		t[1][r] = t2 - t1;
+		t[2][r] = t3 - t2;
+		t[3][r] = t4 - t3;
+		t0 = now();
+		if (sniff_full(expr, &prog) < 0)
+			goto fail;
+		t[4][r] = now() - t0;
+		sniff_prog_free(&prog);
+	}
+	for (p = 0; p < 5; p++) {
+		qsort(t[p], REPS, sizeof(t[p][0]), cmp_double);
+		ms[p] = t[p][REPS / 2] * 1e3;
+	}
+	return;
+fail:
+	for (p = 0; p < 5; p++)
+		ms[p] = -1;
+}
+
 static void bench_hosts(pcap_t *pd, int try_libpcap_opt)
 {
 	static const int sizes[] = { 10, 100, 1000, 10000 };
+	double ph[4][5];
 	unsigned s;
 
 	printf("== host lists (ms per compile)\n");
@@ -283,17 +377,10 @@ static void bench_hosts(pcap_t *pd, int try_libpcap_opt)
 			exit(1);
 		t_built = now() - t;
 		cb_graph_free(&g);
-		{
-			struct sniff_prog full = { 0, NULL };
-			double tf = now();
-			int nf = sniff_full(expr, &full);
-
-			tf = now() - tf;
-			sniff_prog_free(&full);
-			printf("%6d %10d %10u %10.1f %10.1f %12.2f %12.2f %12.2f%s\n", n, nlib, built.len,
-			       t_o1 * 1e3, t_o0 * 1e3, t_ours * 1e3, t_built * 1e3,
-			       nf < 0 ? -1.0 : tf * 1e3, nf < 0 ? " (sniff_compile failed)" : "");
-		}
+		phases(expr, ph[s]);
+		printf("%6d %10d %10u %10.1f %10.1f %12.2f %12.2f %12.2f%s\n", n, nlib, built.len,
+		       t_o1 * 1e3, t_o0 * 1e3, t_ours * 1e3, t_built * 1e3, ph[s][4],
+		       ph[s][4] < 0 ? " (sniff_compile failed)" : "");
 		if (nours >= 0 && (unsigned)nours != built.len)
 			printf("warning: %d hosts: %d insns from libpcap's -O0, %u from the built graph\n",
 			       n, nours, built.len);
@@ -301,6 +388,12 @@ static void bench_hosts(pcap_t *pd, int try_libpcap_opt)
 		free(expr);
 	}
 	printf("(-1: not run; pcap-O1 at 1000 hosts takes minutes, try -L)\n");
+	printf("\nsniff_compile by phase, ms (median of %d):\n", REPS);
+	printf("%6s %10s %10s %10s %10s %10s\n", "hosts", "parse", "gen", "optimize", "emit",
+	       "whole");
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		printf("%6d %10.2f %10.2f %10.2f %10.2f %10.2f\n", sizes[s], ph[s][0], ph[s][1],
+		       ph[s][2], ph[s][3], ph[s][4]);
 }
 
 int main(int argc, char **argv)

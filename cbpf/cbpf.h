@@ -80,6 +80,7 @@ struct cb_block {
 	int offset;
 	void *aux;
 	struct cb_block *next_alloc; /* every block of the graph, for freeing */
+	struct arena *arena;         /* the graph's: where stmts grow */
 };
 
 struct cb_graph {
@@ -87,10 +88,15 @@ struct cb_graph {
 	struct cb_block *blocks;    /* allocation list (next_alloc) */
 	unsigned nblocks;
 	unsigned next_mem;          /* scratch slots M[] used so far by the generator */
+	struct arena *arena;        /* blocks and statements (NULL until the first
+				       block); a pass may take scratch memory here
+				       too: all of it goes in cb_graph_free */
 };
 
 struct cb_block *cb_block_new(struct cb_graph *g);          /* NULL on ENOMEM */
 int cb_block_add(struct cb_block *b, uint16_t code, uint32_t k); /* 0 / -ENOMEM */
+/* Room for N statements in B, so that a rewrite cannot fail half way. */
+int cb_block_reserve(struct cb_block *b, unsigned n);            /* 0 / -ENOMEM */
 void cb_graph_free(struct cb_graph *g);
 /* Flat program -> graph (every valid classic program; for tests and for the
  * optimizer's use on foreign programs). */
@@ -128,6 +134,10 @@ struct gen_opts {
 	uint32_t netmask;
 	enum sniff_filter_mode mode;
 	const struct names_ctx *names;
+	/* eBPF path only (ebpf/loop.c): walk a protochain once, in a loop
+	 * bounded by a counter in M[] (a backward `ja`, which classic BPF
+	 * refuses), instead of unrolling it */
+	int protochain_loop;
 };
 int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 	   struct sniff_error *err);

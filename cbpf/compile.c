@@ -40,7 +40,7 @@ SNIFF_API int sniff_compile(const char *expr, int linktype,
 {
 	struct sniff_compile_opts o;
 	struct names_ctx names;
-	struct gen_opts go;
+	struct gen_opts go = { 0 };
 	struct arena a = { 0 };
 	struct node *ast = NULL;
 	struct cb_graph g;

@@ -17,10 +17,18 @@
 
 #include "cbpf/cbpf.h"
 
+/* Blocks and their statements live in the graph's arena: a compile makes
+ * thousands of them and frees them all at once.  A statement array that
+ * grows moves to a new place in the arena and leaves its old one unused. */
 struct cb_block *cb_block_new(struct cb_graph *g)
 {
-	struct cb_block *b = calloc(1, sizeof(*b));
+	struct cb_block *b;
 
+	if (!g->arena && !(g->arena = arena_new())) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	b = arena_alloc(g->arena, sizeof(*b));
 	if (!b) {
 		errno = ENOMEM;
 		return NULL;
@@ -30,21 +38,32 @@ struct cb_block *cb_block_new(struct cb_graph *g)
 	b->pos = -1;
 	b->len = -1;
 	b->next_alloc = g->blocks;
+	b->arena = g->arena;
 	g->blocks = b;
 	return b;
 }
 
+int cb_block_reserve(struct cb_block *b, unsigned n)
+{
+	struct cb_stmt *s;
+
+	if (n <= b->capstmts)
+		return 0;
+	s = arena_alloc_raw(b->arena, n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (b->nstmts)
+		memcpy(s, b->stmts, b->nstmts * sizeof(*s));
+	b->stmts = s;
+	b->capstmts = n;
+	return 0;
+}
+
 int cb_block_add(struct cb_block *b, uint16_t code, uint32_t k)
 {
-	if (b->nstmts == b->capstmts) {
-		unsigned cap = b->capstmts ? 2 * b->capstmts : 4;
-		struct cb_stmt *s = realloc(b->stmts, cap * sizeof(*s));
-
-		if (!s)
-			return -ENOMEM;
-		b->stmts = s;
-		b->capstmts = cap;
-	}
+	if (b->nstmts == b->capstmts &&
+	    cb_block_reserve(b, b->capstmts ? 2 * b->capstmts : 4) < 0)
+		return -ENOMEM;
 	b->stmts[b->nstmts].code = code;
 	b->stmts[b->nstmts].k = k;
 	b->nstmts++;
@@ -53,15 +72,9 @@ int cb_block_add(struct cb_block *b, uint16_t code, uint32_t k)
 
 void cb_graph_free(struct cb_graph *g)
 {
-	struct cb_block *b, *next;
-
 	if (!g)
 		return;
-	for (b = g->blocks; b; b = next) {
-		next = b->next_alloc;
-		free(b->stmts);
-		free(b);
-	}
+	arena_delete(g->arena);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -77,6 +90,7 @@ static int is_ret(const struct cb_block *b)
 struct ret_table {
 	struct cb_block **v;
 	unsigned n, cap;
+	struct cb_block **inline_v; /* the caller's first V, not to be freed */
 };
 
 static struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *err)
@@ -90,13 +104,16 @@ static struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *
 		    (BPF_RVAL(b->code) == BPF_A || t->v[i]->k == b->k))
 			return t->v[i];
 	if (t->n == t->cap) {
-		unsigned cap = t->cap ? 2 * t->cap : 8;
-		struct cb_block **v = realloc(t->v, cap * sizeof(*v));
+		unsigned cap = 2 * t->cap;
+		struct cb_block **v = malloc(cap * sizeof(*v));
 
 		if (!v) {
 			*err = -ENOMEM;
 			return b;
 		}
+		memcpy(v, t->v, t->n * sizeof(*v));
+		if (t->v != t->inline_v)
+			free(t->v);
 		t->v = v;
 		t->cap = cap;
 	}
@@ -104,13 +121,55 @@ static struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *
 	return b;
 }
 
+struct layout_frame {
+	struct cb_block *b;
+	int state;
+};
+
 struct layout {
 	struct cb_block **order;   /* blocks in program order */
 	unsigned n;
 	struct cb_block **jt, **jf; /* successors after return sharing, by order index */
 	unsigned *start;            /* first instruction of each block */
 	unsigned char *longjt, *longjf;
+	/* all of the above in one allocation, on the stack for small graphs */
+	void *mem;
+	struct layout_frame *stack;
+	struct cb_block **post;
 };
+
+#define LAYOUT_STACK_BLOCKS 64
+#define LAYOUT_BYTES_PER_BLOCK (sizeof(struct layout_frame) + 4 * sizeof(struct cb_block *) + \
+				sizeof(unsigned) + 2)
+
+/* Carve the tables for NB blocks out of BUF (LAYOUT_STACK_BLOCKS blocks) or
+ * one malloc. */
+static int layout_alloc(struct layout *L, unsigned nb, void *buf)
+{
+	char *p;
+
+	nb++;
+	L->mem = nb <= LAYOUT_STACK_BLOCKS ? NULL : malloc(nb * LAYOUT_BYTES_PER_BLOCK);
+	p = L->mem ? L->mem : buf;
+	if (!p)
+		return -ENOMEM;
+	L->stack = (struct layout_frame *)p;
+	p += nb * sizeof(*L->stack);
+	L->post = (struct cb_block **)p;
+	p += nb * sizeof(*L->post);
+	L->order = (struct cb_block **)p;
+	p += nb * sizeof(*L->order);
+	L->jt = (struct cb_block **)p;
+	p += nb * sizeof(*L->jt);
+	L->jf = (struct cb_block **)p;
+	p += nb * sizeof(*L->jf);
+	L->start = (unsigned *)p;
+	p += nb * sizeof(*L->start);
+	L->longjt = (unsigned char *)p;
+	p += nb;
+	L->longjf = (unsigned char *)p;
+	return 0;
+}
 
 static unsigned emit_epoch;
 
@@ -118,9 +177,10 @@ static unsigned emit_epoch;
  * Iterative: a 10,000-host filter is a chain tens of thousands of blocks deep. */
 static int layout_order(const struct cb_graph *g, struct layout *L)
 {
-	struct frame { struct cb_block *b; int state; } *stack;
-	struct ret_table rets = { 0 };
-	struct cb_block *b, **post;
+	struct layout_frame *stack = L->stack;
+	struct cb_block *rbuf[8];
+	struct ret_table rets = { rbuf, 0, 8, rbuf };
+	struct cb_block *b, **post = L->post;
 	unsigned sp = 0, npost = 0, nb, i, epoch;
 	int err = 0;
 
@@ -128,17 +188,11 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 	 * of a graph that may hold many dead ones */
 	epoch = __atomic_add_fetch(&emit_epoch, 1, __ATOMIC_RELAXED) | 0x80000000u;
 	nb = g->nblocks;
-	stack = malloc((nb + 1) * sizeof(*stack));
-	post = malloc((nb + 1) * sizeof(*post));
-	if (!stack || !post) {
-		err = -ENOMEM;
-		goto out;
-	}
 	b = ret_canon(&rets, g->entry, &err);
 	b->mark = epoch;
-	stack[sp++] = (struct frame){ b, 0 };
+	stack[sp++] = (struct layout_frame){ b, 0 };
 	while (sp && !err) {
-		struct frame *f = &stack[sp - 1];
+		struct layout_frame *f = &stack[sp - 1];
 		struct cb_block *child = NULL;
 
 		if (is_ret(f->b) || f->state == 2) {
@@ -164,38 +218,31 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 				break;
 			}
 			child->mark = epoch;
-			stack[sp++] = (struct frame){ child, 0 };
+			stack[sp++] = (struct layout_frame){ child, 0 };
 		}
 	}
 	if (err)
 		goto out;
 	L->n = npost;
-	L->order = malloc(npost * sizeof(*L->order));
-	L->jt = calloc(npost, sizeof(*L->jt));
-	L->jf = calloc(npost, sizeof(*L->jf));
-	L->start = calloc(npost + 1, sizeof(*L->start));
-	L->longjt = calloc(npost, 1);
-	L->longjf = calloc(npost, 1);
-	if (!L->order || !L->jt || !L->jf || !L->start || !L->longjt || !L->longjf) {
-		err = -ENOMEM;
-		goto out;
-	}
+	memset(L->longjt, 0, npost);
+	memset(L->longjf, 0, npost);
 	for (i = 0; i < npost; i++) {
 		L->order[i] = post[npost - 1 - i];
 		L->order[i]->offset = (int)i;
 	}
 	for (i = 0; i < npost; i++) {
 		b = L->order[i];
-		if (is_ret(b))
+		if (is_ret(b)) {
+			L->jt[i] = L->jf[i] = NULL;
 			continue;
+		}
 		L->jt[i] = ret_canon(&rets, b->jt, &err);
 		/* a `ja` exit is unconditional whatever jf says */
 		L->jf[i] = BPF_OP(b->code) == BPF_JA ? L->jt[i] : ret_canon(&rets, b->jf, &err);
 	}
 out:
-	free(stack);
-	free(post);
-	free(rets.v);
+	if (rets.v != rets.inline_v)
+		free(rets.v);
 	return err;
 }
 
@@ -287,17 +334,14 @@ static void emit_block(const struct layout *L, unsigned i, struct sniff_insn *ou
 
 static void layout_free(struct layout *L)
 {
-	free(L->order);
-	free(L->jt);
-	free(L->jf);
-	free(L->start);
-	free(L->longjt);
-	free(L->longjf);
+	free(L->mem);
 }
 
 int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
 {
 	struct layout L = { 0 };
+	max_align_t buf[(LAYOUT_STACK_BLOCKS * LAYOUT_BYTES_PER_BLOCK + sizeof(max_align_t) - 1) /
+			sizeof(max_align_t)];
 	struct sniff_insn *insns;
 	unsigned i;
 	int err;
@@ -306,11 +350,13 @@ int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
 	out->insns = NULL;
 	if (!g || !g->entry)
 		return -EINVAL;
+	if (layout_alloc(&L, g->nblocks, buf))
+		return -ENOMEM;
 	err = layout_order(g, &L);
 	if (err)
 		goto out;
 	fix_long_jumps(&L);
-	insns = calloc(L.start[L.n] ? L.start[L.n] : 1, sizeof(*insns));
+	insns = malloc((L.start[L.n] ? L.start[L.n] : 1) * sizeof(*insns));
 	if (!insns) {
 		err = -ENOMEM;
 		goto out;

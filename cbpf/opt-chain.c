@@ -56,7 +56,7 @@ static uint64_t abs_need(uint16_t code, uint32_t k)
 /* Bytes every path to each block has loaded (by topo index). */
 static uint64_t *known_lengths(struct opt_ctx *o)
 {
-	uint64_t *in = malloc(o->n * sizeof(*in));
+	uint64_t *in = opt_alloc(o, o->n * sizeof(*in));
 	unsigned i, j;
 
 	if (!in)
@@ -197,24 +197,17 @@ struct imap {
 	unsigned cap;
 };
 
-static int imap_init(struct imap *h, unsigned n)
+static int imap_init(struct opt_ctx *o, struct imap *h, unsigned n)
 {
 	h->cap = 16;
 	while (h->cap < 2 * n)
 		h->cap *= 2;
-	h->key = malloc(h->cap * sizeof(*h->key));
-	h->val = malloc(h->cap * sizeof(*h->val));
+	h->key = opt_alloc(o, h->cap * sizeof(*h->key));
+	h->val = opt_alloc(o, h->cap * sizeof(*h->val));
 	if (!h->key || !h->val)
 		return -ENOMEM;
 	memset(h->val, 0xff, h->cap * sizeof(*h->val));
 	return 0;
-}
-
-static void imap_free(struct imap *h)
-{
-	free(h->key);
-	free(h->val);
-	memset(h, 0, sizeof(*h));
 }
 
 static unsigned imap_slot(const struct imap *h, uint64_t key)
@@ -251,21 +244,17 @@ static int *imap_find(struct imap *h, uint64_t key)
 static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_block *E,
 		   struct cb_block *F, uint64_t known, int zero_exit)
 {
-	struct cb_block **box = malloc(m * sizeof(*box));
-	struct link *N = malloc(m * sizeof(*N));
-	const struct link **mat = malloc(m * sizeof(*mat));
+	struct cb_block **box = opt_alloc(o, m * sizeof(*box));
+	struct link *N = opt_alloc(o, m * sizeof(*N));
+	const struct link **mat = opt_alloc(o, m * sizeof(*mat));
 	struct imap seen = { 0 }, first_mat = { 0 };
 	uint64_t committed = known, seg_need = 0, committed_ind = 0, seg_ind = 0;
 	unsigned i, j, old_size = 0, new_size = 0;
 	uint32_t cur;
 	int seg = 0, ok = 1;
 
-	if (!box || !N || !mat) {
-		free(box);
-		free(N);
-		free(mat);
+	if (!box || !N || !mat)
 		return -ENOMEM;
-	}
 	number_chain(o, L, m, vn_opaque(&o->vn), vn_opaque(&o->vn));
 	/* segments: a block whose loads might fail starts a new one, and every
 	 * load of the segments before it is done by then */
@@ -297,7 +286,7 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 		L[i].seg = seg;
 	}
 	/* groups: by value, in order of first appearance within the segment */
-	if (imap_init(&seen, m) || imap_init(&first_mat, m)) {
+	if (imap_init(o, &seen, m) || imap_init(o, &first_mat, m)) {
 		ok = 0;
 		goto done;
 	}
@@ -309,12 +298,10 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 	/* stable order by (segment, group): a group's id is its first index and
 	 * segments grow with the index, so walking groups by id is enough */
 	{
-		int *next = malloc(m * sizeof(*next)), *tail = malloc(m * sizeof(*tail));
+		int *next = opt_alloc(o, m * sizeof(*next)), *tail = opt_alloc(o, m * sizeof(*tail));
 		unsigned n = 0;
 
 		if (!next || !tail) {
-			free(next);
-			free(tail);
 			ok = 0;
 			goto done;
 		}
@@ -338,8 +325,6 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 			for (k = (int)i; k >= 0; k = next[k])
 				N[n++] = L[k];
 		}
-		free(next);
-		free(tail);
 	}
 	/* statements that put each value in A: a barrier its own (they are the
 	 * loads that may fail), others the first self-contained ones computing
@@ -384,24 +369,12 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 				ni = mat[i]->ind_need > ni ? mat[i]->ind_need : ni;
 			}
 		}
-		if (nn < on || ni < oi) {
-			imap_free(&seen);
-			imap_free(&first_mat);
-			free(box);
-			free(N);
-			free(mat);
+		if (nn < on || ni < oi)
 			return regroup(o, L, m, E, F, known, 0);
-		}
 	}
 done:
-	imap_free(&seen);
-	imap_free(&first_mat);
-	if (!ok || new_size >= old_size) {
-		free(box);
-		free(N);
-		free(mat);
+	if (!ok || new_size >= old_size)
 		return 0;
-	}
 	/* rewrite the boxes in order, with room made first: no failure half way */
 	for (i = 0; i < m && ok; i++) {
 		const struct link *src = i == 0 ? &N[0] : mat[i];
@@ -409,12 +382,8 @@ done:
 		if (src && block_reserve(box[i], src->nstmts))
 			ok = -1;
 	}
-	if (ok < 0) {
-		free(box);
-		free(N);
-		free(mat);
+	if (ok < 0)
 		return -ENOMEM;
-	}
 	for (i = 0; i < m; i++) {
 		struct cb_block *b = box[i];
 		struct cb_block *next = i + 1 < m ? box[i + 1] : F;
@@ -430,17 +399,14 @@ done:
 		b->jt = N[i].exit_on ? E : next;
 		b->jf = N[i].exit_on ? next : E;
 	}
-	free(box);
-	free(N);
-	free(mat);
 	return ok ? 1 : -ENOMEM;
 }
 
 int opt_chains(struct opt_ctx *o)
 {
 	uint64_t *known = known_lengths(o);
-	unsigned *npred = calloc(o->n, sizeof(*npred));
-	unsigned char *used = calloc(o->n, 1);
+	unsigned *npred = opt_alloc(o, o->n * sizeof(*npred));
+	unsigned char *used = opt_alloc(o, o->n);
 	struct link *L = NULL;
 	struct cb_stmt *sbuf = NULL;
 	unsigned i, cap = 0, nst, capst = 0;
@@ -473,12 +439,14 @@ int opt_chains(struct opt_ctx *o)
 				struct cb_block *next;
 
 				if (m == cap) {
-					struct link *nl = realloc(L, (cap ? 2 * cap : 16) * sizeof(*L));
+					struct link *nl = opt_alloc(o, (cap ? 2 * cap : 16) * sizeof(*L));
 
 					if (!nl) {
 						rc = -ENOMEM;
 						break;
 					}
+					if (m)
+						memcpy(nl, L, m * sizeof(*L));
 					L = nl;
 					cap = cap ? 2 * cap : 16;
 				}
@@ -507,7 +475,7 @@ int opt_chains(struct opt_ctx *o)
 			for (j = 0; j < m; j++)
 				nst += L[j].nstmts;
 			if (nst > capst) {
-				struct cb_stmt *ns = realloc(sbuf, nst * sizeof(*ns));
+				struct cb_stmt *ns = opt_alloc(o, nst * sizeof(*ns));
 
 				if (!ns) {
 					rc = -ENOMEM;
@@ -535,10 +503,5 @@ int opt_chains(struct opt_ctx *o)
 		}
 	}
 out:
-	free(known);
-	free(npred);
-	free(used);
-	free(L);
-	free(sbuf);
 	return rc < 0 ? rc : changes;
 }

@@ -17,12 +17,7 @@
 #define MAX_THREAD_STEPS 256
 
 struct fwd {
-	struct opt_ctx *o;
-	struct state **pending; /* entry state being gathered, by topo index */
-	struct state **pool;    /* spare states */
-	unsigned npool, cappool;
-	uint32_t *la;           /* live_after() buffer */
-	unsigned capla;
+	struct opt_ctx *o;      /* its pending, pool and la serve this pass */
 	int changes;
 	int oom;
 };
@@ -68,8 +63,7 @@ static uint32_t eval_stmt(struct vn_table *t, const struct state *s, uint16_t co
 		case BPF_MEM: v = k < BPF_MEMWORDS ? s->loc[k] : 0; break;
 		case BPF_LEN: v = vn_make(t, VN_LEN, 0, 0, 0, 0); break;
 		case BPF_ABS:
-			v = k == SKF_RANDOM_K ? vn_opaque(t)
-					      : vn_make(t, VN_ABS, BPF_SIZE(code), 0, 0, k);
+			v = k == SKF_RANDOM_K ? vn_opaque(t) : vn_abs(t, BPF_SIZE(code), k);
 			break;
 		case BPF_IND:
 			v = s->loc[LOC_X] ? vn_make(t, VN_IND, BPF_SIZE(code), s->loc[LOC_X], 0, k) : 0;
@@ -154,15 +148,16 @@ static void simplify_stmt(struct fwd *F, const struct state *s, struct cb_stmt *
  * so their live_in still holds).  Deleting statements only shrinks these. */
 static uint32_t *live_after(struct fwd *F, const struct cb_block *b)
 {
-	uint32_t *la = F->la, live = 0;
+	struct opt_ctx *o = F->o;
+	uint32_t *la = o->la, live = 0;
 	unsigned i;
 
-	if (b->nstmts + 1 > F->capla) {
-		la = realloc(F->la, (b->nstmts + 1) * 2 * sizeof(*la));
+	if (b->nstmts + 1 > o->capla) {
+		la = opt_alloc(o, (b->nstmts + 1) * 2 * sizeof(*la));
 		if (!la)
 			return NULL;
-		F->la = la;
-		F->capla = (b->nstmts + 1) * 2;
+		o->la = la;
+		o->capla = (b->nstmts + 1) * 2;
 	}
 	if (BPF_CLASS(b->code) == BPF_RET) {
 		live = BPF_RVAL(b->code) == BPF_A ? LOC_BIT(LOC_A) : 0;
@@ -339,37 +334,41 @@ static struct cb_block *thread(struct fwd *F, const struct state *S, struct cb_b
  * one state along every edge. */
 static struct state *state_get(struct fwd *F)
 {
+	struct opt_ctx *o = F->o;
 	struct state *s;
 
-	if (F->npool)
-		return F->pool[--F->npool];
-	s = calloc(1, sizeof(*s));
+	if (o->npool)
+		return o->pool[--o->npool];
+	s = opt_alloc(o, sizeof(*s));
 	if (!s)
 		F->oom = 1;
+	else
+		s->arena = o->arena;
 	return s;
 }
 
 static void state_put(struct fwd *F, struct state *s)
 {
-	if (F->npool == F->cappool) {
-		unsigned cap = F->cappool ? 2 * F->cappool : 64;
-		struct state **p = realloc(F->pool, cap * sizeof(*p));
+	struct opt_ctx *o = F->o;
 
-		if (!p) {
-			state_free(s);
-			free(s);
-			return;
-		}
-		F->pool = p;
-		F->cappool = cap;
+	if (o->npool == o->cappool) {
+		unsigned cap = o->cappool ? 2 * o->cappool : 64;
+		struct state **p = opt_alloc(o, cap * sizeof(*p));
+
+		if (!p)
+			return;	/* S stays in the arena, unused */
+		if (o->npool)
+			memcpy(p, o->pool, o->npool * sizeof(*p));
+		o->pool = p;
+		o->cappool = cap;
 	}
-	F->pool[F->npool++] = s;
+	o->pool[o->npool++] = s;
 }
 
 /* Hand state S (consumed) to block T. */
 static void send(struct fwd *F, struct state *S, struct cb_block *t)
 {
-	struct state **p = &F->pending[t->offset];
+	struct state **p = &F->o->pending[t->offset];
 
 	if (!*p) {
 		*p = S;
@@ -388,9 +387,12 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 	unsigned l;
 	int d;
 
-	for (l = 0; l < NLOC; l++)
-		if (!S->loc[l])
-			S->loc[l] = vn_opaque(t);	/* paths disagree: a new unknown */
+	if (S->holes) {
+		for (l = 0; l < NLOC; l++)
+			if (!S->loc[l])
+				S->loc[l] = vn_opaque(t);	/* paths disagree: a new unknown */
+		S->holes = 0;
+	}
 	number_block(F, b, S);
 	if (is_ret(b) || F->oom) {
 		state_put(F, S);
@@ -446,32 +448,22 @@ int opt_forward(struct opt_ctx *o)
 
 	memset(&F, 0, sizeof(F));
 	F.o = o;
-	F.pending = calloc(o->n, sizeof(*F.pending));
-	S = calloc(1, sizeof(*S));
-	if (!F.pending || !S) {
-		free(F.pending);
-		free(S);
+	memset(o->pending, 0, o->n * sizeof(*o->pending));
+	S = state_get(&F);
+	if (!S)
 		return -ENOMEM;
-	}
 	state_init_entry(S, &o->vn);
-	F.pending[o->g->entry->offset] = S;
+	o->pending[o->g->entry->offset] = S;
 	for (i = 0; i < o->n; i++) {
-		S = F.pending[i];
+		S = o->pending[i];
 		if (!S)
 			continue;	/* every edge into it was threaded away */
-		F.pending[i] = NULL;
+		o->pending[i] = NULL;
 		if (!F.oom)
 			visit(&F, o->topo[i], S);
 		else
 			state_put(&F, S);
 	}
-	for (i = 0; i < F.npool; i++) {
-		state_free(F.pool[i]);
-		free(F.pool[i]);
-	}
-	free(F.pool);
-	free(F.la);
-	free(F.pending);
 	if (F.oom || o->vn.oom)
 		return -ENOMEM;
 	return F.changes;

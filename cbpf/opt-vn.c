@@ -16,32 +16,24 @@ static uint32_t vn_hash(const struct vn *v)
 	return (uint32_t)(h >> 32);
 }
 
-int vn_init(struct vn_table *t)
+int vn_init(struct vn_table *t, struct arena *a)
 {
 	memset(t, 0, sizeof(*t));
+	t->arena = a;
 	t->cap = 64;	/* small filters are the common case: grow on demand */
 	t->hcap = 128;
-	t->v = malloc(t->cap * sizeof(*t->v));
-	t->hash = calloc(t->hcap, sizeof(*t->hash));
-	if (!t->v || !t->hash) {
-		vn_free(t);
+	t->v = arena_alloc_raw(a, t->cap * sizeof(*t->v));
+	t->hash = arena_alloc(a, t->hcap * sizeof(*t->hash));
+	if (!t->v || !t->hash)
 		return -ENOMEM;
-	}
 	t->n = 1; /* 0 is "unknown" */
 	return 0;
-}
-
-void vn_free(struct vn_table *t)
-{
-	free(t->v);
-	free(t->hash);
-	memset(t, 0, sizeof(*t));
 }
 
 static int vn_rehash(struct vn_table *t)
 {
 	unsigned hcap = t->hcap * 2, i;
-	uint32_t *h = calloc(hcap, sizeof(*h));
+	uint32_t *h = arena_alloc(t->arena, hcap * sizeof(*h));
 
 	if (!h)
 		return -ENOMEM;
@@ -54,8 +46,7 @@ static int vn_rehash(struct vn_table *t)
 			j = (j + 1) & (hcap - 1);
 		h[j] = i;
 	}
-	free(t->hash);
-	t->hash = h;
+	t->hash = h;	/* the old table stays in the arena: growth doubles */
 	t->hcap = hcap;
 	return 0;
 }
@@ -63,12 +54,13 @@ static int vn_rehash(struct vn_table *t)
 static uint32_t vn_push(struct vn_table *t, const struct vn *v)
 {
 	if (t->n == t->cap) {
-		struct vn *nv = realloc(t->v, 2 * t->cap * sizeof(*nv));
+		struct vn *nv = arena_alloc_raw(t->arena, 2 * t->cap * sizeof(*nv));
 
 		if (!nv) {
 			t->oom = 1;
 			return 0;
 		}
+		memcpy(nv, t->v, t->n * sizeof(*nv));
 		t->v = nv;
 		t->cap *= 2;
 	}
@@ -112,20 +104,24 @@ uint32_t vn_const(struct vn_table *t, uint32_t k)
 	return t->ccache_id[slot] = vn_make(t, VN_CONST, 0, 0, 0, k);
 }
 
+uint32_t vn_abs(struct vn_table *t, unsigned size, uint32_t k)
+{
+	uint32_t key = k * 4 + (size >> 3);	/* BPF_W/H/B are 0x00/0x08/0x10 */
+	unsigned slot = (key * 0x9e3779b1u) >> (32 - VN_LCACHE_BITS);
+
+	if (k >= 0x40000000u)	/* the key would wrap: ancillary loads are rare */
+		return vn_make(t, VN_ABS, size, 0, 0, k);
+	if (t->lcache_id[slot] && t->lcache_k[slot] == key)
+		return t->lcache_id[slot];
+	t->lcache_k[slot] = key;
+	return t->lcache_id[slot] = vn_make(t, VN_ABS, size, 0, 0, k);
+}
+
 uint32_t vn_opaque(struct vn_table *t)
 {
 	struct vn v = { VN_OPAQUE, 0, 0, 0, ++t->opaque };
 
 	return t->oom ? 0 : vn_push(t, &v);
-}
-
-int vn_is_const(const struct vn_table *t, uint32_t v, uint32_t *k)
-{
-	if (!v || t->v[v].kind != VN_CONST)
-		return 0;
-	if (k)
-		*k = t->v[v].k;
-	return 1;
 }
 
 static int commutes(unsigned op)
@@ -243,6 +239,40 @@ static const struct fact *fact_find(const struct state *s, uint32_t v)
 	return lo < s->nf && s->f[lo].v == v ? &s->f[lo] : NULL;
 }
 
+/* Room for N facts; the arrays grow in the optimizer's arena, so a state
+ * never frees them (a grown one leaves its old array behind). */
+static int facts_reserve(struct state *s, unsigned n)
+{
+	struct fact *f;
+
+	if (n <= s->capf)
+		return 0;
+	f = arena_alloc_raw(s->arena, n * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	if (s->nf)
+		memcpy(f, s->f, s->nf * sizeof(*f));
+	s->f = f;
+	s->capf = n;
+	return 0;
+}
+
+static int xfacts_reserve(struct state *s, unsigned n)
+{
+	struct xfact *xf;
+
+	if (n <= s->capxf)
+		return 0;
+	xf = arena_alloc_raw(s->arena, n * sizeof(*xf));
+	if (!xf)
+		return -ENOMEM;
+	if (s->nxf)
+		memcpy(xf, s->xf, s->nxf * sizeof(*xf));
+	s->xf = xf;
+	s->capxf = n;
+	return 0;
+}
+
 /* The fact for V, inserted when missing; NULL when the state is full. */
 static struct fact *fact_get(struct state *s, uint32_t v)
 {
@@ -260,15 +290,8 @@ static struct fact *fact_get(struct state *s, uint32_t v)
 		return &s->f[lo];
 	if (s->nf >= STATE_MAXF)
 		return NULL;
-	if (s->nf == s->capf) {
-		unsigned cap = s->capf ? 2 * s->capf : 4;
-		struct fact *f = realloc(s->f, cap * sizeof(*f));
-
-		if (!f)
-			return NULL;	/* forgetting is always safe */
-		s->f = f;
-		s->capf = cap;
-	}
+	if (s->nf == s->capf && facts_reserve(s, s->capf ? 2 * s->capf : 8))
+		return NULL;	/* forgetting is always safe */
 	memmove(&s->f[lo + 1], &s->f[lo], (s->nf - lo) * sizeof(*s->f));
 	s->nf++;
 	fact_default(&s->f[lo], v);
@@ -279,77 +302,37 @@ void state_init_entry(struct state *s, struct vn_table *t)
 {
 	unsigned i;
 
-	memset(s, 0, sizeof(*s));
+	/* S may be a spare state: its arrays are kept for reuse */
+	s->arena = t->arena;
+	s->known_len = 0;
+	s->holes = 0;
+	s->nf = 0;
+	s->nxf = 0;
 	/* A and X start at 0 in the kernel and in bpf_filter; M[] is never read
-	 * before it is written in a valid program. */
-	for (i = 0; i < BPF_MEMWORDS; i++)
-		s->loc[i] = vn_opaque(t);
+	 * before it is written in a valid program.  Every forward pass starts
+	 * from the same unknowns: numbered once per optimization. */
+	if (!t->entry_mem[0])
+		for (i = 0; i < BPF_MEMWORDS; i++)
+			t->entry_mem[i] = vn_opaque(t);
+	memcpy(s->loc, t->entry_mem, sizeof(t->entry_mem));
 	s->loc[LOC_A] = vn_const(t, 0);
 	s->loc[LOC_X] = vn_const(t, 0);
-}
-
-int state_copy(struct state *dst, const struct state *src)
-{
-	*dst = *src;
-	dst->f = NULL;
-	dst->xf = NULL;
-	dst->capf = dst->capxf = 0;
-	if (src->nf) {
-		dst->f = malloc(src->nf * sizeof(*dst->f));
-		if (!dst->f) {
-			dst->nf = 0;
-			dst->nxf = 0;
-			return -ENOMEM;
-		}
-		memcpy(dst->f, src->f, src->nf * sizeof(*dst->f));
-		dst->capf = src->nf;
-	}
-	if (src->nxf) {
-		dst->xf = malloc(src->nxf * sizeof(*dst->xf));
-		if (!dst->xf) {
-			dst->nxf = 0;
-			return -ENOMEM;
-		}
-		memcpy(dst->xf, src->xf, src->nxf * sizeof(*dst->xf));
-		dst->capxf = src->nxf;
-	}
-	return 0;
 }
 
 int state_assign(struct state *dst, const struct state *src)
 {
 	memcpy(dst->loc, src->loc, sizeof(dst->loc));
 	dst->known_len = src->known_len;
-	if (src->nf > dst->capf) {
-		struct fact *f = realloc(dst->f, src->nf * sizeof(*f));
-
-		if (!f)
-			return -ENOMEM;
-		dst->f = f;
-		dst->capf = src->nf;
-	}
+	dst->holes = src->holes;
+	if (facts_reserve(dst, src->nf) || xfacts_reserve(dst, src->nxf))
+		return -ENOMEM;
 	if (src->nf)
 		memcpy(dst->f, src->f, src->nf * sizeof(*dst->f));
 	dst->nf = src->nf;
-	if (src->nxf > dst->capxf) {
-		struct xfact *xf = realloc(dst->xf, src->nxf * sizeof(*xf));
-
-		if (!xf)
-			return -ENOMEM;
-		dst->xf = xf;
-		dst->capxf = src->nxf;
-	}
 	if (src->nxf)
 		memcpy(dst->xf, src->xf, src->nxf * sizeof(*dst->xf));
 	dst->nxf = src->nxf;
 	return 0;
-}
-
-void state_free(struct state *s)
-{
-	free(s->f);
-	free(s->xf);
-	memset(s, 0, sizeof(*s));
 }
 
 static void fact_meet(struct fact *d, const struct fact *s)
@@ -384,8 +367,10 @@ void state_meet(struct state *d, const struct state *s)
 	unsigned i, j, n;
 
 	for (i = 0; i < NLOC; i++)
-		if (d->loc[i] != s->loc[i])
+		if (d->loc[i] != s->loc[i]) {
 			d->loc[i] = 0;
+			d->holes = 1;
+		}
 	if (s->known_len < d->known_len)
 		d->known_len = s->known_len;
 	for (i = j = n = 0; i < d->nf && j < s->nf;) {
@@ -568,15 +553,9 @@ void state_refine(struct state *s, const struct vn_table *t, uint16_t code, uint
 	}
 	if (s->nxf == s->capxf) {
 		unsigned cap = s->capxf ? 2 * s->capxf : 4;
-		struct xfact *xf;
 
-		if (cap > 32)
+		if (cap > 32 || xfacts_reserve(s, cap))
 			return;
-		xf = realloc(s->xf, cap * sizeof(*xf));
-		if (!xf)
-			return;
-		s->xf = xf;
-		s->capxf = cap;
 	}
 	s->xf[s->nxf++] = (struct xfact){ a, b, code, (uint8_t)val };
 }
@@ -628,32 +607,9 @@ void stmt_uses_defs(uint16_t code, uint32_t k, uint32_t *use, uint32_t *def)
 	*def = d;
 }
 
-int stmt_may_fault(uint16_t code)
-{
-	switch (BPF_CLASS(code)) {
-	case BPF_LD:
-		return BPF_MODE(code) == BPF_ABS || BPF_MODE(code) == BPF_IND;
-	case BPF_LDX:
-		return BPF_MODE(code) == BPF_MSH;
-	case BPF_ALU:
-		return BPF_SRC(code) == BPF_X &&
-		       (BPF_OP(code) == BPF_DIV || BPF_OP(code) == BPF_MOD);
-	}
-	return 0;
-}
-
 int block_reserve(struct cb_block *b, unsigned n)
 {
-	struct cb_stmt *s;
-
-	if (n <= b->capstmts)
-		return 0;
-	s = realloc(b->stmts, n * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	b->stmts = s;
-	b->capstmts = n;
-	return 0;
+	return cb_block_reserve(b, n);
 }
 
 void block_del_stmt(struct cb_block *b, unsigned i)

@@ -18,6 +18,32 @@ static int is_goto(const struct cb_block *b)
 	return !is_ret(b) && b->jt == b->jf;
 }
 
+void *opt_alloc(struct opt_ctx *o, size_t n)
+{
+	return arena_alloc(o->arena, n);
+}
+
+/* The per-block tables, for NB blocks; the optimizer makes none, so this
+ * runs once. */
+static int ctx_size(struct opt_ctx *o, unsigned nb)
+{
+	unsigned hcap = 16;
+
+	o->topo = opt_alloc(o, nb * sizeof(*o->topo));
+	o->live_in = opt_alloc(o, nb * sizeof(*o->live_in));
+	o->ant_in = opt_alloc(o, nb * sizeof(*o->ant_in));
+	o->stack = opt_alloc(o, nb * sizeof(*o->stack));
+	o->pending = opt_alloc(o, nb * sizeof(*o->pending));
+	while (hcap < 2 * nb)
+		hcap *= 2;
+	o->mhash = opt_alloc(o, hcap * sizeof(*o->mhash));
+	if (!o->topo || !o->live_in || !o->ant_in || !o->stack || !o->pending || !o->mhash)
+		return -ENOMEM;
+	o->mhcap = hcap;
+	o->cap = nb;
+	return 0;
+}
+
 /* Reachable blocks in topological order; block->offset = index.
  * Iterative: filters can be tens of thousands of blocks deep. */
 int opt_topo(struct opt_ctx *o)
@@ -25,26 +51,8 @@ int opt_topo(struct opt_ctx *o)
 	struct cb_block *b;
 	unsigned sp = 0, n = 0, nb = o->g->nblocks + 1, gen;
 
-	if (nb > o->cap) {
-		struct cb_block **t = realloc(o->topo, nb * sizeof(*t));
-		uint32_t *l = realloc(o->live_in, nb * sizeof(*l));
-		uint64_t *a;
-		struct topo_frame *st;
-
-		if (t)
-			o->topo = t;
-		if (l)
-			o->live_in = l;
-		a = realloc(o->ant_in, nb * sizeof(*a));
-		if (a)
-			o->ant_in = a;
-		st = realloc(o->stack, nb * sizeof(*st));
-		if (st)
-			o->stack = st;
-		if (!t || !l || !a || !st)
-			return -ENOMEM;
-		o->cap = nb;
-	}
+	if (nb > o->cap && ctx_size(o, nb))
+		return -ENOMEM;
 	/* a fresh generation instead of clearing every block: far above any
 	 * predecessor count a pass may leave in mark */
 	gen = ++o->gen;
@@ -123,14 +131,13 @@ static int same_block(const struct cb_block *a, const struct cb_block *b)
  * to a bare return takes that return itself. */
 static int merge_blocks(struct opt_ctx *o)
 {
-	unsigned hcap = 16, i, changes = 0;
-	struct cb_block **h;
+	unsigned hcap = o->mhcap, i, changes = 0;
+	struct cb_block **h = o->mhash;
 
-	while (hcap < 2 * o->n)
-		hcap *= 2;
-	h = calloc(hcap, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
+	/* a table for the reachable blocks only: the graph may hold many dead */
+	while (hcap / 2 >= 2 * o->n && hcap > 16)
+		hcap /= 2;
+	memset(h, 0, hcap * sizeof(*h));
 	for (i = o->n; i-- > 0;) {
 		struct cb_block *b = o->topo[i];
 		unsigned j;
@@ -167,7 +174,6 @@ static int merge_blocks(struct opt_ctx *o)
 		o->g->entry = o->g->entry->aux;
 		changes++;
 	}
-	free(h);
 	return (int)changes;
 }
 
@@ -230,16 +236,24 @@ static void normalize(struct cb_graph *g)
 
 static void ctx_free(struct opt_ctx *o)
 {
-	vn_free(&o->vn);
-	free(o->topo);
-	free(o->live_in);
-	free(o->ant_in);
-	free(o->stack);
+	arena_delete(o->arena);
+}
+
+/* The passes of a round, as bits of the set that left the graph alone. */
+enum { P_BWD = 1, P_CHAINS = 2, P_FWD = 4, P_MERGE = 8, P_JOIN = 16, P_ALL = 31 };
+
+static unsigned passed(unsigned ok, unsigned pass, int rc, int *changes)
+{
+	if (rc == 0)
+		return ok | pass;
+	*changes += rc;
+	return 0;	/* a new graph: nothing has been checked on it yet */
 }
 
 int cb_optimize(struct cb_graph *g)
 {
 	struct opt_ctx o;
+	unsigned ok;
 	int round, rc = 0;
 
 	if (!g || !g->entry)
@@ -248,40 +262,67 @@ int cb_optimize(struct cb_graph *g)
 	memset(&o, 0, sizeof(o));
 	o.g = g;
 	o.gen = 0x40000000u;
-	if (vn_init(&o.vn))
+	o.arena = arena_new();
+	if (!o.arena || ctx_size(&o, g->nblocks + 1) || vn_init(&o.vn, o.arena)) {
+		ctx_free(&o);
 		return -ENOMEM;
-	for (round = 0; round < MAX_ROUNDS; round++) {
+	}
+	/* A pass that found nothing to do on a graph finds nothing on it again
+	 * (the passes are functions of the graph), so each pass is skipped
+	 * while the graph is still the one it last left unchanged, and the
+	 * optimizer stops when every pass has left the current graph alone. */
+	for (round = 0, ok = 0; round < MAX_ROUNDS && ok != P_ALL; round++) {
 		int changes = 0;
 
 		if ((rc = opt_topo(&o)) < 0)
 			break;
-		if ((rc = opt_backward(&o)) < 0)
-			break;
-		changes += rc;
-		/* chains show up once threading has linked the tests: not before */
-		if (round > 0 && (rc = opt_chains(&o)) < 0)
-			break;
-		if (round > 0 && rc > 0) {
-			changes += rc;
-			/* the chains' blocks changed: liveness again */
+		if (!(ok & P_BWD)) {
 			if ((rc = opt_backward(&o)) < 0)
 				break;
+			ok = passed(ok, P_BWD, rc, &changes);
 		}
-		if ((rc = opt_forward(&o)) < 0)
-			break;
-		changes += rc;
-		/* threading only moves edges down the order: it still holds */
-		if ((rc = merge_blocks(&o)) < 0)
-			break;
-		changes += rc;
-		if ((rc = opt_topo(&o)) < 0)
-			break;
-		if ((rc = join_blocks(&o)) < 0)
-			break;
-		changes += rc;
-		rc = 0;
+		/* chains show up once threading has linked the tests: not before */
+		if (round > 0 && !(ok & P_CHAINS)) {
+			if ((rc = opt_chains(&o)) < 0)
+				break;
+			ok = passed(ok, P_CHAINS, rc, &changes);
+			/* the chains' blocks changed: liveness again */
+			if (rc > 0 && (rc = opt_backward(&o)) < 0)
+				break;
+		}
+		/* blocks the chains (or the last round's joins) made identical
+		 * are merged before the forward pass sees them: otherwise only
+		 * the merge after it finds them, and the forward pass must then
+		 * run once more on the merged graph */
+		if (round > 0 && !(ok & P_MERGE) && !(ok & P_FWD)) {
+			if ((rc = merge_blocks(&o)) < 0)
+				break;
+			ok = passed(ok, P_MERGE, rc, &changes);
+		}
 		/* past the kernel's 4096 instructions a program is only ever a
-		 * benchmark: bound the time, stopping early costs size, not sense */
+		 * benchmark: the second round there only regroups chains and
+		 * merges (stopping early costs size, not sense) */
+		if (o.n > BIG_GRAPH && round >= 1)
+			ok |= P_FWD;
+		if (ok != P_ALL && !(ok & P_FWD)) {
+			if ((rc = opt_forward(&o)) < 0)
+				break;
+			ok = passed(ok, P_FWD, rc, &changes);
+		}
+		/* threading only moves edges down the order: it still holds */
+		if (ok != P_ALL && !(ok & P_MERGE)) {
+			if ((rc = merge_blocks(&o)) < 0)
+				break;
+			ok = passed(ok, P_MERGE, rc, &changes);
+		}
+		if (ok != P_ALL && !(ok & P_JOIN)) {
+			if ((rc = opt_topo(&o)) < 0)
+				break;
+			if ((rc = join_blocks(&o)) < 0)
+				break;
+			ok = passed(ok, P_JOIN, rc, &changes);
+		}
+		rc = 0;
 		if (!changes || (o.n > BIG_GRAPH && round >= 1))
 			break;
 	}

@@ -45,8 +45,10 @@ struct vn {
 	uint32_t a, b, k;
 };
 
-#define VN_CCACHE_BITS 8
+#define VN_CCACHE_BITS 6
+#define VN_LCACHE_BITS 6
 struct vn_table {
+	struct arena *arena;     /* the optimizer's: v and hash grow there */
 	struct vn *v;
 	unsigned n, cap;
 	uint32_t *hash;
@@ -54,17 +56,29 @@ struct vn_table {
 	uint32_t opaque;
 	int oom;
 	uint32_t ccache_k[1u << VN_CCACHE_BITS], ccache_id[1u << VN_CCACHE_BITS];
+	/* vn_abs(): key k * 4 + size code */
+	uint32_t lcache_k[1u << VN_LCACHE_BITS], lcache_id[1u << VN_LCACHE_BITS];
+	uint32_t entry_mem[BPF_MEMWORDS]; /* M[] on entry (state_init_entry) */
 };
 
-int vn_init(struct vn_table *t);
-void vn_free(struct vn_table *t);
+int vn_init(struct vn_table *t, struct arena *a);
 uint32_t vn_const(struct vn_table *t, uint32_t k);
 uint32_t vn_opaque(struct vn_table *t);
 uint32_t vn_make(struct vn_table *t, enum vn_kind kind, unsigned op, uint32_t a, uint32_t b,
 		 uint32_t k);
 /* A op B with folding and identities; 0 if it may not be computed (a fault). */
 uint32_t vn_alu(struct vn_table *t, unsigned op, uint32_t a, uint32_t b);
-int vn_is_const(const struct vn_table *t, uint32_t v, uint32_t *k);
+/* Packet loads by (size, offset), the most asked-for values after constants. */
+uint32_t vn_abs(struct vn_table *t, unsigned size, uint32_t k);
+
+static inline int vn_is_const(const struct vn_table *t, uint32_t v, uint32_t *k)
+{
+	if (!v || t->v[v].kind != VN_CONST)
+		return 0;
+	if (k)
+		*k = t->v[v].k;
+	return 1;
+}
 
 /* ---- opt-vn.c: what is known on an edge.
  * A fact bounds one value number; xfacts remember the outcome of a test
@@ -89,19 +103,20 @@ struct xfact {
 };
 
 struct state {
+	struct arena *arena;  /* where f and xf grow (the optimizer's) */
 	uint32_t loc[NLOC];
 	uint64_t known_len;  /* every path loaded bytes up to here: caplen >= it */
+	int holes;           /* a meet left some loc[] at 0 (unknown) */
 	struct fact *f;      /* sorted by v */
 	unsigned nf, capf;
 	struct xfact *xf;
 	unsigned nxf, capxf;
 };
 
+/* S: zeroed, or a state whose arrays are to be reused. */
 void state_init_entry(struct state *s, struct vn_table *t);
-int state_copy(struct state *dst, const struct state *src);
 /* dst (an initialized state) becomes a copy of src, reusing its arrays. */
 int state_assign(struct state *dst, const struct state *src);
-void state_free(struct state *s);
 /* dst = what holds on both dst's paths and src's. */
 void state_meet(struct state *dst, const struct state *src);
 /* 1 true, 0 false, -1 unknown: test CODE (BPF_JMP|op|src) of A=a against b. */
@@ -115,7 +130,19 @@ void state_refine(struct state *s, const struct vn_table *t, uint16_t code, uint
 /* Locations a statement uses and defines (LOC_BIT masks). */
 void stmt_uses_defs(uint16_t code, uint32_t k, uint32_t *use, uint32_t *def);
 /* May this statement end the filter (packet load, division by X)? */
-int stmt_may_fault(uint16_t code);
+static inline int stmt_may_fault(uint16_t code)
+{
+	switch (BPF_CLASS(code)) {
+	case BPF_LD:
+		return BPF_MODE(code) == BPF_ABS || BPF_MODE(code) == BPF_IND;
+	case BPF_LDX:
+		return BPF_MODE(code) == BPF_MSH;
+	case BPF_ALU:
+		return BPF_SRC(code) == BPF_X &&
+		       (BPF_OP(code) == BPF_DIV || BPF_OP(code) == BPF_MOD);
+	}
+	return 0;
+}
 /* Room for N statements in B, so that a rewrite cannot fail half way. */
 int block_reserve(struct cb_block *b, unsigned n);
 /* Delete statement I of B. */
@@ -127,8 +154,11 @@ struct topo_frame {
 	int state;
 };
 
+/* Everything the passes need is sized from the graph once, in one arena
+ * freed when cb_optimize returns: the rounds allocate (almost) nothing. */
 struct opt_ctx {
 	struct cb_graph *g;
+	struct arena *arena;
 	struct topo_frame *stack;
 	unsigned gen;
 	struct vn_table vn;
@@ -136,7 +166,19 @@ struct opt_ctx {
 	unsigned n, cap;
 	uint32_t *live_in;       /* by topo index (block->offset) */
 	uint64_t *ant_in;        /* by topo index */
+	struct cb_block **mhash; /* merge_blocks' table, mhcap slots */
+	unsigned mhcap;
+	/* opt-fwd.c, kept from round to round */
+	struct state **pending;  /* entry state being gathered, by topo index */
+	struct state **pool;     /* spare states, with their fact arrays */
+	unsigned npool, cappool;
+	uint32_t *la;            /* live_after() buffer */
+	unsigned capla;
 };
+
+/* Scratch memory that lives until cb_optimize returns (NULL on ENOMEM). */
+void *opt_alloc(struct opt_ctx *o, size_t n);   /* zeroed */
+
 
 int opt_topo(struct opt_ctx *o);
 int opt_forward(struct opt_ctx *o);

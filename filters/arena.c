@@ -6,6 +6,7 @@
 #include "filters/filters.h"
 
 #define ARENA_CHUNK_MIN 4096
+#define ARENA_CHUNK_MAX (1u << 20)
 #define ARENA_ALIGN 16
 
 struct arena_chunk {
@@ -17,6 +18,15 @@ struct arena_chunk {
 
 void *arena_alloc(struct arena *a, size_t n)
 {
+	void *p = arena_alloc_raw(a, n);
+
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+void *arena_alloc_raw(struct arena *a, size_t n)
+{
 	struct arena_chunk *c = a->head;
 	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	void *p;
@@ -26,7 +36,13 @@ void *arena_alloc(struct arena *a, size_t n)
 		return NULL;
 	}
 	if (!c || c->size - c->used < need) {
-		size_t size = need > ARENA_CHUNK_MIN ? need : ARENA_CHUNK_MIN;
+		/* doubling chunks: a 10,000-host filter takes a few dozen mallocs */
+		size_t size = c ? 2 * c->size : ARENA_CHUNK_MIN;
+
+		if (size > ARENA_CHUNK_MAX)
+			size = ARENA_CHUNK_MAX;
+		if (size < need)
+			size = need;
 
 		c = malloc(sizeof(*c) + size);
 		if (!c) {
@@ -40,7 +56,6 @@ void *arena_alloc(struct arena *a, size_t n)
 	}
 	p = (char *)c->data + c->used;
 	c->used += need;
-	memset(p, 0, n);
 	return p;
 }
 
@@ -53,6 +68,26 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 	memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
+}
+
+struct arena *arena_new(void)
+{
+	struct arena tmp = { 0 };
+	struct arena *a = arena_alloc(&tmp, sizeof(*a));
+
+	if (a)
+		*a = tmp;
+	return a;
+}
+
+void arena_delete(struct arena *a)
+{
+	struct arena tmp;
+
+	if (!a)
+		return;
+	tmp = *a;	/* A lives in its own first chunk */
+	arena_free(&tmp);
 }
 
 void arena_free(struct arena *a)

@@ -19,6 +19,11 @@ struct arena {
 	struct arena_chunk *head;
 };
 void *arena_alloc(struct arena *a, size_t n);          /* zeroed; NULL on ENOMEM */
+void *arena_alloc_raw(struct arena *a, size_t n);      /* not zeroed */
+/* An arena that holds its own struct (for objects that point to their arena
+ * and may be moved): arena_delete() frees it with everything in it. */
+struct arena *arena_new(void);
+void arena_delete(struct arena *a);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_free(struct arena *a);
 

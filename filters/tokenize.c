@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include "filters/filters.h"
 
@@ -261,17 +262,62 @@ static int hex_run(const char *s)
 	return n;
 }
 
-/* The entry of TAB spelled exactly as the LEN bytes at S; sets *k.
- * Every entry has the shape of a name, so a shorter entry can never win
- * against the name rule: only a match of the whole name counts. */
+/* Keywords and named constants are found by hash, not by a scan of the
+ * tables: every word of every filter is looked up.  The index is built once
+ * per process (pthread_once: several threads may compile at the same time). */
+#define KW_HBITS 10
+#define KW_MAXLEN 40
+
+static uint16_t kw_index[1u << KW_HBITS]; /* 1 + index into kw_all(), 0 = empty */
+static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+
+static uint32_t kw_hash(const char *s, int len)
+{
+	uint32_t h = 2166136261u;
+	int i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return (h ^ (h >> 15)) & ((1u << KW_HBITS) - 1);
+}
+
+/* keywords[] then named_nums[], as one array */
+static const struct keyword *kw_all(unsigned i)
+{
+	return i < ARRAY_SIZE(keywords) ? &keywords[i] : &named_nums[i - ARRAY_SIZE(keywords)];
+}
+
+static void kw_build(void)
+{
+	unsigned i, n = ARRAY_SIZE(keywords) + ARRAY_SIZE(named_nums);
+
+	for (i = 0; i < n; i++) {
+		const char *t = kw_all(i)->text;
+		uint32_t j = kw_hash(t, (int)strlen(t));
+
+		while (kw_index[j])
+			j = (j + 1) & ((1u << KW_HBITS) - 1);
+		kw_index[j] = (uint16_t)(i + 1);
+	}
+}
+
+/* The entry of TAB (keywords or named_nums) spelled exactly as the LEN bytes
+ * at S; sets *k.  Every entry has the shape of a name, so a shorter entry can
+ * never win against the name rule: only a match of the whole name counts. */
 static int match_table(const char *s, int len, const struct keyword *tab, size_t n,
 		       const struct keyword **k)
 {
-	size_t i;
+	uint32_t j;
 
-	for (i = 0; len > 0 && i < n; i++) {
-		if (strncmp(s, tab[i].text, len) == 0 && tab[i].text[len] == '\0') {
-			*k = &tab[i];
+	if (len <= 0 || len > KW_MAXLEN)
+		return 0;
+	pthread_once(&kw_once, kw_build);
+	for (j = kw_hash(s, len); kw_index[j]; j = (j + 1) & ((1u << KW_HBITS) - 1)) {
+		const struct keyword *e = kw_all(kw_index[j] - 1u);
+
+		if (e >= tab && e < tab + n && strncmp(e->text, s, len) == 0 &&
+		    e->text[len] == '\0') {
+			*k = e;
 			return len;
 		}
 	}
@@ -488,6 +534,64 @@ enum rule {
 	R_BOGUS_MAC, R_NAMED_NUM, R_ID, R_ESCAPED_ID, R__COUNT
 };
 
+/* The common tokens, decided without trying every rule: blanks, operators
+ * and words of letters and digits alone.  A word that is followed by none of
+ * ". - _ :" can only be matched by the name, keyword, named-number, number
+ * and 12-digit MAC rules, over its whole length (every other rule needs one
+ * of those characters); their priority is scanner.l's, as in lex_one().
+ * Returns 1 with *n set (the length, or -EINVAL), 2 when the token's text
+ * must be kept as well, 0 to take the slow path. */
+static int lex_fast(const char *s, int pos, struct token *t, int *n, struct sniff_error *err)
+{
+	const struct keyword *kw;
+	unsigned char c = (unsigned char)s[0];
+	int w, num;
+
+	if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+		t->kind = TK_EOF; /* skipped by the caller */
+		*n = 1;
+		return 1;
+	}
+	if (c == '(' || c == ')' || c == '[' || c == ']' || c == '+' || c == '*' ||
+	    c == '/' || c == '%' || c == '^' || c == '-') {
+		t->pos = pos;
+		t->len = *n = 1;
+		t->kind = punct1[c];
+		return 1;
+	}
+	if (!is_alnum((char)c))
+		return 0;
+	for (w = 1; is_alnum(s[w]); w++)
+		;
+	if (s[w] == '.' || s[w] == '-' || s[w] == '_' || s[w] == ':')
+		return 0;
+	t->pos = pos;
+	t->len = *n = w;
+	if (match_table(s, w, keywords, ARRAY_SIZE(keywords), &kw)) {
+		t->kind = kw->kind;
+		t->num = kw->num;
+		return 1;
+	}
+	if (w == 12 && hex_run(s) == 12) {
+		t->kind = TK_EID;	/* the MAC rule comes before the number's */
+		return 2;
+	}
+	num = is_dec((char)c) ? match_n(s) : 0;
+	if (num == w) {
+		t->kind = TK_NUM;
+		if (parse_num(s, w, &t->num, err, pos) < 0)
+			*n = -EINVAL;
+		return 1;
+	}
+	if (match_table(s, w, named_nums, ARRAY_SIZE(named_nums), &kw)) {
+		t->kind = TK_NUM;
+		t->num = kw->num;
+		return 1;
+	}
+	t->kind = TK_ID;
+	return 2;	/* the caller copies the text */
+}
+
 /* Lex one token at s[pos]; returns its length (0 at the end) or -EINVAL. */
 static int lex_one(const char *expr, int pos, struct arena *a, struct token *t,
 		   struct sniff_error *err)
@@ -498,6 +602,13 @@ static int lex_one(const char *expr, int pos, struct arena *a, struct token *t,
 	int r, best = 0, rule = -1;
 	size_t i;
 
+	switch (lex_fast(s, pos, t, &best, err)) {
+	case 1:
+		return best;
+	case 2:
+		t->s = arena_strndup(a, s, best);
+		return t->s ? best : -ENOMEM;
+	}
 	len[R_ID] = match_id(s);
 	if ((s[0] == '&' || s[0] == '|') && s[1] == s[0]) {
 		len[R_KEYWORD] = 2;
