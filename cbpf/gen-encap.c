@@ -183,8 +183,11 @@ struct gb gen_pppoes(struct gen *s, const struct node *n)
 	if (n->has_num) {
 		if (n->num > 0xffff)
 			gen_fail(s, "PPPoE session number %u greater than maximum %u", n->num, 0xffff);
-		/* the session id: low half of the PPPoE header's first word */
-		b0 = gen_and(s, b0, gen_mcmp(s, OR_LINKPL, 0, BPF_W, n->num, 0xffff));
+		/* The session id is bytes 2-3 of the PPPoE header. libpcap 1.10.3
+		 * loads the first word and masks it; a halfword load at 2 needs
+		 * the same bytes present (both end at byte 4) and saves the
+		 * `and`, as libpcap master does. */
+		b0 = gen_and(s, b0, gen_cmp(s, OR_LINKPL, 2, BPF_H, n->num));
 	}
 	/* a PPP header follows the 6-byte PPPoE header */
 	push_linkhdr(s, GEN_DLT_PPP, s->off_linkpl.var, s->off_linkpl.c + s->off_nl + 6,

@@ -204,6 +204,11 @@ static struct gb gen_hostop(struct gen *s, uint32_t addr, uint32_t mask, int dir
 		gen_fail(s, "802.11 address qualifiers (addr1-4, ra, ta) apply to 802.11 MAC addresses only");
 	}
 	b0 = gen_linktype(s, proto);
+	/* A zero mask (net 0/0) matches every address: libpcap master loads
+	 * nothing for it (1.10.3 loads the word, and its optimizer then
+	 * drops the load). */
+	if (!mask)
+		return b0;
 	return gen_and(s, b0, gen_mcmp(s, OR_LINKPL, off, BPF_W, addr, mask));
 }
 
@@ -306,8 +311,9 @@ static uint32_t be32(const uint8_t *p)
 static struct gb gen_hostop6(struct gen *s, const uint8_t *a, const uint8_t *m, int dir,
 			     uint32_t src_off, uint32_t dst_off)
 {
-	struct gb b0, b1;
+	struct gb b0, b1 = { 0 };
 	uint32_t off;
+	int have;
 
 	switch (dir) {
 	case QD_SRC:
@@ -325,16 +331,22 @@ static struct gb gen_hostop6(struct gen *s, const uint8_t *a, const uint8_t *m, 
 	default:
 		gen_fail(s, "802.11 address qualifiers (addr1-4, ra, ta) apply to 802.11 MAC addresses only");
 	}
-	/* built last word first, tested first word first: libpcap's order */
-	b1 = gen_mcmp(s, OR_LINKPL, off + 12, BPF_W, be32(a + 12), be32(m + 12));
-	b0 = gen_mcmp(s, OR_LINKPL, off + 8, BPF_W, be32(a + 8), be32(m + 8));
-	b1 = gen_and(s, b0, b1);
-	b0 = gen_mcmp(s, OR_LINKPL, off + 4, BPF_W, be32(a + 4), be32(m + 4));
-	b1 = gen_and(s, b0, b1);
-	b0 = gen_mcmp(s, OR_LINKPL, off + 0, BPF_W, be32(a + 0), be32(m + 0));
-	b1 = gen_and(s, b0, b1);
+	/* Built last word first, tested first word first: libpcap's order.
+	 * Words the mask wildcards entirely are not loaded, as in libpcap
+	 * master (a /10 tests one word, ::/0 none). 1.10.3 loads all four
+	 * and leaves removing the wildcarded ones to its optimizer, so the
+	 * two differ, unoptimized, only on packets cut inside those words. */
+	have = 0;
+	for (int w = 3; w >= 0; w--) {
+		if (!be32(m + 4 * w))
+			continue;
+		b0 = gen_mcmp(s, OR_LINKPL, off + 4 * (uint32_t)w, BPF_W, be32(a + 4 * w),
+			      be32(m + 4 * w));
+		b1 = have ? gen_and(s, b0, b1) : b0;
+		have = 1;
+	}
 	b0 = gen_linktype(s, ETHERTYPE_IPV6);
-	return gen_and(s, b0, b1);
+	return have ? gen_and(s, b0, b1) : b0;
 }
 
 struct gb gen_host6(struct gen *s, const uint8_t *addr, const uint8_t *mask, int p,

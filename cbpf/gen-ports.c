@@ -28,14 +28,15 @@ static void check_dir(struct gen *s, int dir)
 		gen_fail(s, "802.11 address qualifiers (addr1-4, ra, ta) are not valid for ports");
 }
 
-/* One port test at OFF (0 source, 2 destination) in a range [v1, v2];
- * v1 == v2 without range is a plain equality. */
+/* One port test at OFF (0 source, 2 destination) in a range [v1, v2].
+ * A range of one port is the same test as `port`: one jeq instead of
+ * jge + jgt, as libpcap master's gen_portrangeatom does. */
 static struct gb atom(struct gen *s, enum goffrel rel, uint32_t off, uint32_t v1, uint32_t v2,
 		      int range)
 {
 	struct gb b1;
 
-	if (!range)
+	if (!range || v1 == v2)
 		return gen_cmp(s, rel, off, BPF_H, v1);
 	if (v1 > v2) {
 		uint32_t t = v1;

@@ -42,7 +42,7 @@ libsniff_core_la_SOURCES += \
 	cbpf/gen-protochain.c
 check_PROGRAMS += tests/test_gen
 TESTS += tests/test_gen
-tests_test_gen_SOURCES = tests/test_gen.c tests/corpus.c tests/corpus.h
+tests_test_gen_SOURCES = tests/test_gen.c tests/corpus.c tests/corpus.h tests/packets.c tests/packets.h
 tests_test_gen_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_gen_CFLAGS = $(TEST_CFLAGS)
 tests_test_gen_LDADD = $(TEST_LIBS)

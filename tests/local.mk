@@ -19,7 +19,8 @@ EXTRA_DIST += tests/cli_errors.sh tests/dump_tcpdump.sh tests/live_sniff.sh test
 # fails when CI=true.
 check_PROGRAMS += tests/test_kernel_corpus
 TESTS += tests/test_kernel_corpus
-tests_test_kernel_corpus_SOURCES = tests/test_kernel_corpus.c tests/testutil.c tests/testutil.h tests/corpus.c tests/corpus.h
+tests_test_kernel_corpus_SOURCES = tests/test_kernel_corpus.c tests/testutil.c tests/testutil.h tests/corpus.c tests/corpus.h \
+	tests/packets.c tests/packets.h
 tests_test_kernel_corpus_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_kernel_corpus_CFLAGS = $(TEST_CFLAGS)
 tests_test_kernel_corpus_LDADD = $(TEST_LIBS)

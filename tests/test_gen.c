@@ -26,6 +26,7 @@
 #include <netdb.h>
 #include "cbpf/cbpf.h"
 #include "corpus.h"
+#include "packets.h"
 
 /* ------------------------------------------------------------------------
  * Packets
@@ -60,376 +61,18 @@ static void pool_add(struct pool *p, const uint8_t *d, uint32_t caplen, uint32_t
 	p->n++;
 }
 
-/* A network-layer packet and the link-layer protocol that carries it. */
-struct l3 {
-	uint16_t ethertype;
-	uint8_t b[160];
-	uint32_t len;
-};
-
-static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v); }
-
-/* transport header of PROTO with the two ports (or ICMP type in sport) */
-static uint32_t l4(uint8_t *p, int proto, uint32_t sport, uint32_t dport)
+static void pool_sink(void *ctx, const uint8_t *f, uint32_t caplen, uint32_t wirelen)
 {
-	memset(p, 0, 20);
-	switch (proto) {
-	case 6:
-		put16(p, sport);
-		put16(p + 2, dport);
-		p[12] = 5 << 4;
-		p[13] = (uint8_t)(dport & 0x3f); /* vary the flags too */
-		return 20;
-	case 17:
-	case 132:
-		put16(p, sport);
-		put16(p + 2, dport);
-		return proto == 17 ? 8 : 12;
-	default: /* icmp, icmp6, igmp, anything: type/code then data */
-		p[0] = (uint8_t)sport;
-		p[1] = (uint8_t)dport;
-		return 8;
-	}
+	pool_add(ctx, f, caplen, wirelen, NULL);
 }
 
-static void ipv4(struct l3 *l, uint32_t src, uint32_t dst, int proto, uint32_t sport,
-		 uint32_t dport, uint16_t frag, int optwords)
-{
-	uint32_t hl = 20 + 4 * (uint32_t)optwords;
-
-	memset(l, 0, sizeof(*l));
-	l->ethertype = 0x0800;
-	l->b[0] = (uint8_t)(0x40 | (hl / 4));
-	put16(l->b + 6, frag);
-	l->b[8] = 64;
-	l->b[9] = (uint8_t)proto;
-	put32(l->b + 12, src);
-	put32(l->b + 16, dst);
-	for (int i = 0; i < optwords * 4; i++)
-		l->b[20 + i] = 1; /* NOPs */
-	l->len = hl + l4(l->b + hl, proto, sport, dport);
-	put16(l->b + 2, l->len);
-}
-
-static void ipv6(struct l3 *l, const char *src, const char *dst, int proto, uint32_t sport,
-		 uint32_t dport, int fraghdr)
-{
-	uint32_t off = 40;
-
-	memset(l, 0, sizeof(*l));
-	l->ethertype = 0x86dd;
-	l->b[0] = 0x60;
-	l->b[6] = (uint8_t)(fraghdr ? 44 : proto);
-	l->b[7] = 64;
-	inet_pton(AF_INET6, src, l->b + 8);
-	inet_pton(AF_INET6, dst, l->b + 24);
-	if (fraghdr) {
-		l->b[40] = (uint8_t)proto;
-		off = 48;
-	}
-	l->len = off + l4(l->b + off, proto, sport, dport);
-	put16(l->b + 4, l->len - 40);
-}
-
-static void arp(struct l3 *l, uint16_t ethertype, uint32_t spa, uint32_t tpa, int op)
-{
-	memset(l, 0, sizeof(*l));
-	l->ethertype = ethertype;
-	put16(l->b, 1);
-	put16(l->b + 2, 0x0800);
-	l->b[4] = 6;
-	l->b[5] = 4;
-	put16(l->b + 6, (uint32_t)op);
-	memcpy(l->b + 8, "\x02\x00\x00\x00\x00\x01", 6);
-	put32(l->b + 14, spa);
-	put32(l->b + 24, tpa);
-	l->len = 28;
-}
-
-/* an 802.2 LLC (or SNAP when snap) payload: DSAP, SSAP, control, data */
-static void llc(struct l3 *l, uint8_t dsap, uint8_t ssap, uint8_t ctl, int snap, uint16_t type)
-{
-	memset(l, 0, sizeof(*l));
-	l->ethertype = 0; /* 802.3 length field */
-	l->b[0] = dsap;
-	l->b[1] = ssap;
-	l->b[2] = ctl;
-	if (snap)
-		put16(l->b + 6, type);
-	l->b[3] = 0x83; /* IS-IS discriminator when dsap is ISO */
-	l->b[7] = 15;   /* IS-IS PDU type, inside the nosnap offsets */
-	l->len = 40;
-}
-
-static const uint8_t macs[][6] = {
-	{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 },
-	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-	{ 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 },
-	{ 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 },
-	{ 0xaa, 0x00, 0x04, 0x00, 0x14, 0x0e },
-};
-#define NMACS (sizeof(macs) / sizeof(macs[0]))
-
-static void add_truncated(struct pool *p, const uint8_t *f, uint32_t len, int every)
-{
-	static const uint32_t cuts[] = { 1, 10, 13, 14, 16, 20, 23, 24, 26, 30, 34, 36, 38, 40,
-					 44, 47, 54, 56, 58, 62 };
-
-	pool_add(p, f, len, len, NULL);
-	if (!every)
-		return;
-	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
-		if (cuts[i] < len)
-			pool_add(p, f, cuts[i], len, NULL);
-}
-
-/* Wrap L3 in DLT's link header; VARIANT picks addresses and header flavours. */
-static void wrap_add(struct pool *p, int dlt, const struct l3 *l, unsigned variant, int trunc)
-{
-	uint8_t f[256];
-	uint32_t n = 0;
-	uint32_t af;
-
-	memset(f, 0, sizeof(f));
-	switch (dlt) {
-	case DLT_EN10MB:
-		memcpy(f, macs[variant % NMACS], 6);
-		memcpy(f + 6, macs[(variant / NMACS + 3) % NMACS], 6);
-		if (l->ethertype == 0) {
-			put16(f + 12, l->len);
-			n = 14;
-		} else if (variant % 7 == 6) {
-			/* 802.1Q tag before the type */
-			put16(f + 12, 0x8100);
-			put16(f + 14, 100 + variant);
-			put16(f + 16, l->ethertype);
-			n = 18;
-		} else {
-			put16(f + 12, l->ethertype);
-			n = 14;
-		}
-		break;
-	case DLT_LINUX_SLL:
-		put16(f, variant % 2 ? 4 : 0);
-		put16(f + 2, 1);
-		put16(f + 4, 6);
-		memcpy(f + 6, macs[variant % NMACS], 6);
-		put16(f + 14, l->ethertype ? l->ethertype : 4);
-		n = 16;
-		break;
-	case DLT_LINUX_SLL2:
-		put16(f, l->ethertype ? l->ethertype : 4);
-		put32(f + 4, 1 + variant % 3);
-		put16(f + 8, 1);
-		f[10] = variant % 2 ? 4 : 0;
-		f[11] = 6;
-		memcpy(f + 12, macs[variant % NMACS], 6);
-		n = 20;
-		break;
-	case DLT_NULL:
-	case DLT_LOOP:
-		af = l->ethertype == 0x0800 ? 2 : l->ethertype == 0x86dd ?
-			(variant % 2 ? 24 : 10) : 7;
-		if (dlt == DLT_NULL) {
-			f[0] = (uint8_t)af;
-		} else {
-			put32(f, af);
-		}
-		n = 4;
-		break;
-	default: /* raw IP */
-		break;
-	}
-	memcpy(f + n, l->b, l->len);
-	add_truncated(p, f, n + l->len, trunc);
-}
-
-/* Encapsulations: MPLS label stacks, PPPoE session with PPP, Geneve and
- * VXLAN carrying Ethernet, double VLAN tags. INNER is wrapped. */
-static const char *const v6addrs_chain[] = { "2001:db8::1", "fe80::1" };
-
-static void encap_add(struct pool *p, int dlt, const struct l3 *inner, unsigned variant)
-{
-	struct l3 o;
-	uint32_t n;
-
-	/* MPLS: one or two labels, bottom-of-stack on the last */
-	memset(&o, 0, sizeof(o));
-	o.ethertype = 0x8847;
-	n = 0;
-	if (variant % 2) {
-		put32(o.b, (200u << 12) | 64);
-		n = 4;
-	}
-	put32(o.b + n, ((100u + variant % 3) << 12) | 0x100 | 64);
-	n += 4;
-	memcpy(o.b + n, inner->b, inner->len);
-	o.len = n + inner->len;
-	wrap_add(p, dlt, &o, variant, 0);
-
-	/* PPPoE session: ver/type, code, session id, length, PPP protocol */
-	memset(&o, 0, sizeof(o));
-	o.ethertype = 0x8864;
-	o.b[0] = 0x11;
-	put16(o.b + 2, 3 + variant % 3);
-	put16(o.b + 4, inner->len + 2);
-	put16(o.b + 6, inner->ethertype == 0x86dd ? 0x57 : 0x21);
-	memcpy(o.b + 8, inner->b, inner->len);
-	o.len = 8 + inner->len;
-	wrap_add(p, dlt, &o, variant, 0);
-
-	/* Geneve (6081) and VXLAN (4789) over IPv4/UDP, inner Ethernet */
-	for (int t = 0; t < 2; t++) {
-		struct l3 u;
-		uint8_t *g;
-
-		ipv4(&u, 0x0a000001, 0x0a000002, 17, 1234, t ? 4789 : 6081, 0, 0);
-		g = u.b + 28;
-		memset(g, 0, 8);
-		if (t) {
-			g[0] = 0x08;
-		} else {
-			g[0] = (uint8_t)(variant % 2); /* option length in words */
-			put16(g + 2, 0x6558);
-		}
-		put32(g + 4, (5u + variant % 2) << 8);
-		n = 8 + (t ? 0 : 4 * (variant % 2));
-		memcpy(g + n, macs[variant % NMACS], 6);
-		memcpy(g + n + 6, macs[(variant + 1) % NMACS], 6);
-		put16(g + n + 12, inner->ethertype);
-		memcpy(g + n + 14, inner->b, inner->len);
-		u.len = 28 + n + 14 + inner->len;
-		put16(u.b + 2, u.len);
-		put16(u.b + 24, u.len - 20);
-		wrap_add(p, dlt, &u, variant, 0);
-	}
-}
-
-/* IPv6 and IPv4 packets with extension-header / AH chains (protochain). */
-static void chain_add(struct pool *p, int dlt, unsigned variant)
-{
-	static const uint8_t chains[][6] = {
-		{ 0, 43, 44, 60, 0xff },   /* hop-by-hop, routing, fragment, dstopts */
-		{ 51, 0xff },              /* AH */
-		{ 60, 51, 60, 0xff },
-		{ 44, 0xff },
-		{ 0, 59, 0xff },           /* no next header */
-	};
-	static const int last[] = { 17, 6, 58, 17, 17 };
-	struct l3 l;
-
-	for (size_t c = 0; c < sizeof(chains) / sizeof(chains[0]); c++) {
-		uint32_t off = 40;
-		size_t k;
-
-		ipv6(&l, v6addrs_chain[c % 2], v6addrs_chain[(c + 1) % 2], 17, 1, 2, 0);
-		l.b[6] = chains[c][0];
-		for (k = 0; chains[c][k] != 0xff; k++) {
-			uint8_t nh = chains[c][k + 1] == 0xff ? (uint8_t)last[c] : chains[c][k + 1];
-
-			l.b[off] = nh;
-			if (chains[c][k] == 51) {
-				l.b[off + 1] = 4; /* (4 + 2) * 4 = 24 bytes */
-				off += 24;
-			} else if (chains[c][k] == 44) {
-				off += 8;
-			} else {
-				l.b[off + 1] = (uint8_t)(k % 2); /* 8 or 16 bytes */
-				off += 8 + 8 * (k % 2);
-			}
-		}
-		l.len = off + l4(l.b + off, last[c], 53 + (uint32_t)c, 80);
-		put16(l.b + 4, l.len - 40);
-		wrap_add(p, dlt, &l, variant + (unsigned)c, c == 0);
-	}
-	/* IPv4 with AH then TCP/UDP */
-	for (int n = 1; n <= 2; n++) {
-		uint32_t off = 20;
-
-		ipv4(&l, 0x0a000001, 0x0a000002, 51, 0, 0, 0, 0);
-		for (int k = 0; k < n; k++) {
-			l.b[off] = k + 1 < n ? 51 : (uint8_t)(n == 1 ? 6 : 17);
-			l.b[off + 1] = 4;
-			off += 24;
-		}
-		l.len = off + l4(l.b + off, n == 1 ? 6 : 17, 22, 80);
-		put16(l.b + 2, l.len);
-		wrap_add(p, dlt, &l, variant + (unsigned)n, n == 2);
-	}
-}
-
-static const uint32_t v4addrs[] = {
-	0x0a000001, 0x0a000002, 0xc0a80101, 0x01020304, 0xe0000001, 0xffffffff,
-	0x0a141e28, 0xc0a8f301, 0x0a010203,
-};
-static const char *const v6addrs[] = {
-	"fe80::1", "::1", "2001:db8::1", "ff02::1", "fd00:a1b2:c3d4::1020:3040:5060:7080",
-	"fe80::1:2", "::ffff:1.2.3.4",
-};
-static const uint32_t ports[] = { 80, 53, 22, 443, 1024, 25, 9, 20, 30, 0 };
-
+/* The built packets of DLT (tests/packets.c), cut ones with their whole
+ * length as wirelen, as a snaplen leaves them. */
 static void build_pool(struct pool *p, int dlt)
 {
-	static const int protos[] = { 6, 17, 132, 1, 58, 2, 103, 112, 47, 51, 50, 9 };
-	struct l3 l;
-	unsigned v = 0;
+	struct pk_sink out = { pool_sink, p };
 
-	for (size_t i = 0; i < sizeof(v4addrs) / sizeof(v4addrs[0]); i++) {
-		for (size_t j = 0; j < sizeof(protos) / sizeof(protos[0]); j++) {
-			uint32_t dst = v4addrs[(i + j + 1) % 9];
-
-			ipv4(&l, v4addrs[i], dst, protos[j], ports[(i + j) % 10], ports[(i * 3 + j) % 10],
-			     (i + j) % 5 == 3 ? 0x0010 : (i + j) % 5 == 4 ? 0x2000 : 0, (int)(j % 3 == 2));
-			wrap_add(p, dlt, &l, v++, (i + j) % 4 == 0);
-		}
-	}
-	for (size_t i = 0; i < sizeof(v6addrs) / sizeof(v6addrs[0]); i++) {
-		for (size_t j = 0; j < sizeof(protos) / sizeof(protos[0]); j++) {
-			ipv6(&l, v6addrs[i], v6addrs[(i + j + 1) % 7], protos[j], ports[(i + j) % 10],
-			     ports[(i * 3 + j + 1) % 10], (i + j) % 4 == 1);
-			wrap_add(p, dlt, &l, v++, (i + j) % 5 == 0);
-		}
-	}
-	for (unsigned i = 0; i < 12; i++) {
-		if (i % 3 == 2)
-			ipv6(&l, v6addrs[i % 7], v6addrs[(i + 1) % 7], i % 2 ? 17 : 6, ports[i % 10],
-			     ports[(i + 4) % 10], 0);
-		else
-			ipv4(&l, v4addrs[i % 9], v4addrs[(i + 2) % 9], i % 2 ? 17 : 6, ports[i % 10],
-			     ports[(i + 3) % 10], 0, 0);
-		encap_add(p, dlt, &l, i);
-	}
-	chain_add(p, dlt, v);
-	for (size_t i = 0; i < sizeof(v4addrs) / sizeof(v4addrs[0]); i++) {
-		arp(&l, 0x0806, v4addrs[i], v4addrs[(i + 4) % 9], 1 + (int)(i % 2));
-		wrap_add(p, dlt, &l, v++, i % 3 == 0);
-		arp(&l, 0x8035, v4addrs[(i + 2) % 9], v4addrs[i], 3);
-		wrap_add(p, dlt, &l, v++, 0);
-	}
-	{
-		static const uint8_t saps[][2] = { { 0xfe, 0xfe }, { 0x42, 0x42 }, { 0xe0, 0xe0 },
-			{ 0xf0, 0xf0 }, { 0x06, 0x06 }, { 0xff, 0xff }, { 0xaa, 0xaa } };
-		static const uint8_t ctl[] = { 0x03, 0x00, 0x01, 0x05, 0x63, 0xaf, 0xe3, 0x0f };
-
-		for (size_t i = 0; i < sizeof(saps) / sizeof(saps[0]); i++) {
-			for (size_t j = 0; j < sizeof(ctl); j++) {
-				llc(&l, saps[i][0], saps[i][1], ctl[j], saps[i][0] == 0xaa,
-				    j % 2 ? 0x809b : 0x8137);
-				wrap_add(p, dlt, &l, v++, 0);
-			}
-		}
-	}
-	{
-		static const uint16_t others[] = { 0x809b, 0x80f3, 0x8137, 0x6003, 0x6004, 0x6007,
-						   0x6001, 0x6002, 0x8100, 0x8847, 0x8863, 0x8864 };
-
-		for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-			ipv4(&l, v4addrs[i % 9], v4addrs[(i + 3) % 9], 6, 80, 1024, 0, 0);
-			l.ethertype = others[i];
-			wrap_add(p, dlt, &l, v++, 0);
-		}
-	}
+	pk_build_pool(&out, dlt);
 }
 
 static const char *corpus_path(void)
@@ -547,7 +190,7 @@ static uint32_t run_ours(const struct sniff_prog *p, const struct pkt *k)
 }
 
 struct tally {
-	long cases, compiled_both, rejected_both, equal, fail, opt_trunc;
+	long cases, compiled_both, rejected_both, equal, fail, opt_trunc, wild_trunc;
 };
 
 /* With opt=1, a verdict can differ on a packet too short for a load that
@@ -559,6 +202,19 @@ struct tally {
 static int opt_trunc_only(int opt, const struct pkt *k)
 {
 	return opt && k->caplen < k->wirelen;
+}
+
+/* Address words a network mask wildcards entirely (`net fe80::/10` past its
+ * first word, `net ::/0`, `net 0.0.0.0/0`): libpcap master's generator does
+ * not load them, and sniff follows it; 1.10.3 loads them unoptimized and its
+ * optimizer then removes the loads. So at opt=0 a packet cut inside those
+ * words gets another verdict from 1.10.3 -O0 than from master. In the
+ * corpus such cases are checked against master's own program; here, where
+ * there is none, a truncated packet may differ from 1.10.3 -O0 only if
+ * 1.10.3's optimized program (the loads gone) gives our verdict. */
+static int wildcard_words(const char *e)
+{
+	return strstr(e, "net ") && (strstr(e, "::") || strstr(e, "0.0.0.0/0"));
 }
 
 static void report(const char *what, const char *expr, const char *fmt, ...)
@@ -583,11 +239,11 @@ static void report(const char *what, const char *expr, const char *fmt, ...)
  * Returns 0 when they agree (including both rejecting the expression). */
 static int differ(int dlt, const char *expr, int opt, const struct pool *p, struct tally *t)
 {
-	struct bpf_program fp, fp0;
+	struct bpf_program fp, fp0, fp1;
 	struct sniff_prog prog;
 	struct sniff_error err;
 	char lperr[PCAP_ERRBUF_SIZE];
-	int lrc, orc, bad = 0, have_fp0 = 0;
+	int lrc, orc, bad = 0, have_fp0 = 0, have_fp1 = 0;
 	const char *dn = pcap_datalink_val_to_name(dlt);
 
 	t->cases++;
@@ -657,6 +313,16 @@ static int differ(int dlt, const char *expr, int opt, const struct pool *p, stru
 				continue;
 			}
 		}
+		if (want != got && !opt && wildcard_words(expr) &&
+		    p->v[i].caplen < p->v[i].wirelen) {
+			if (!have_fp1)
+				have_fp1 = lp_compile(dlt, expr, 1, 262144, PCAP_NETMASK_UNKNOWN,
+						      &fp1, NULL, 0) == 0 ? 1 : -1;
+			if (have_fp1 > 0 && run_lp(fp1.bf_insns, &p->v[i]) == got) {
+				t->wild_trunc++;
+				continue;
+			}
+		}
 		if (want != got) {
 			if (!bad)
 				report(dn, expr, "opt=%d packet %zu (caplen %u len %u): libpcap %u, ours %u",
@@ -667,6 +333,8 @@ static int differ(int dlt, const char *expr, int opt, const struct pool *p, stru
 	pcap_freecode(&fp);
 	if (have_fp0 > 0)
 		pcap_freecode(&fp0);
+	if (have_fp1 > 0)
+		pcap_freecode(&fp1);
 	sniff_prog_free(&prog);
 	if (bad) {
 		t->fail++;
@@ -779,9 +447,9 @@ static void run_table(const char *name, const char *const *exprs, size_t n, int 
 		for (int opt = 0; opt <= 1; opt++)
 			if (!sll2_llc_expr(dlt, exprs[i]))
 				differ(dlt, exprs[i], opt, &p, &t);
-	printf("%-6s %-12s packets %5zu  cases %4ld  compiled %4ld  rejected-both %3ld  equal %4ld  failures %ld  (libpcap optimizer changed %ld short-packet verdicts)\n",
+	printf("%-6s %-12s packets %5zu  cases %4ld  compiled %4ld  rejected-both %3ld  equal %4ld  failures %ld  (libpcap optimizer changed %ld short-packet verdicts; %ld cut inside wildcarded address words, as master)\n",
 	       name, pcap_datalink_val_to_name(dlt), p.n, t.cases, t.compiled_both, t.rejected_both,
-	       t.equal, t.fail, t.opt_trunc);
+	       t.equal, t.fail, t.opt_trunc, t.wild_trunc);
 	fflush(stdout);
 	pool_free(&p);
 	ck_assert_msg(t.fail == 0, "%s on %s: %ld of %ld cases differ from libpcap (see stderr)",
@@ -850,8 +518,9 @@ START_TEST(random_combinations)
 		differ(DLT_EN10MB, expr, (int)(seed >> 4) & 1, &p, &t);
 		free(expr);
 	}
-	printf("random EN10MB       packets %5zu  cases %4ld  compiled %4ld  rejected-both %3ld  equal %4ld  failures %ld  (libpcap optimizer changed %ld short-packet verdicts)\n",
-	       p.n, t.cases, t.compiled_both, t.rejected_both, t.equal, t.fail, t.opt_trunc);
+	printf("random EN10MB       packets %5zu  cases %4ld  compiled %4ld  rejected-both %3ld  equal %4ld  failures %ld  (libpcap optimizer changed %ld short-packet verdicts; %ld cut inside wildcarded address words, as master)\n",
+	       p.n, t.cases, t.compiled_both, t.rejected_both, t.equal, t.fail, t.opt_trunc,
+	       t.wild_trunc);
 	fflush(stdout);
 	pool_free(&p);
 	ck_assert_msg(t.fail == 0, "random combinations: %ld of %ld differ from libpcap", t.fail,
@@ -880,6 +549,36 @@ START_TEST(same_shape)
 			      fp.bf_len);
 		ck_assert_msg(!memcmp(prog.insns, fp.bf_insns, fp.bf_len * sizeof(*prog.insns)),
 			      "%s: program differs from libpcap's", e[i]);
+		pcap_freecode(&fp);
+		sniff_prog_free(&prog);
+	}
+}
+END_TEST
+
+/* A range of one port is the port: our program for the range is libpcap's
+ * program for the port, instruction for instruction (libpcap master emits
+ * the same; 1.10.3 tests the range with jge/jgt). */
+START_TEST(one_port_range)
+{
+	static const char *const e[][2] = {
+		{ "portrange 25-25", "port 25" }, { "tcp src portrange 80", "tcp src port 80" },
+		{ "udp dst portrange domain-53", "udp dst port 53" },
+		{ "sctp portrange 9-9", "sctp port 9" },
+	};
+
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
+		struct bpf_program fp;
+		struct sniff_prog prog;
+		struct sniff_error err;
+
+		ck_assert_int_eq(lp_compile(DLT_EN10MB, e[i][1], 0, 262144, PCAP_NETMASK_UNKNOWN,
+					    &fp, NULL, 0), 0);
+		ck_assert_msg(our_compile(DLT_EN10MB, e[i][0], 0, 0, 0, 0, NULL, &prog, &err) == 0,
+			      "%s: %s", e[i][0], err.msg);
+		ck_assert_msg(prog.len == fp.bf_len && !memcmp(prog.insns, fp.bf_insns,
+							       fp.bf_len * sizeof(*prog.insns)),
+			      "%s: %u insns, libpcap's %s %u or different", e[i][0], prog.len, e[i][1],
+			      fp.bf_len);
 		pcap_freecode(&fp);
 		sniff_prog_free(&prog);
 	}
@@ -1210,13 +909,108 @@ static const struct cb_anc ancs[] = {
 	{ .vlan_present = 1, .vlan_tci = 200, .vlan_tpid = 0x8100, .ifindex = 2 },
 };
 
+/* Program size against libpcap master's (issue 3: ours <= master's on at
+ * least 95% of the optimized in-scope accept cases). */
+struct size_tally {
+	long cases, equal, smaller, same, larger, invalid;
+	char **larger_v;        /* "expr (DLT): ours N, master M" */
+	size_t nlarger;
+};
+
+/* The ratchet: the share of cases where ours is no larger than master's,
+ * in per mille, just below what the generator reaches today. It is not an
+ * oracle (master's size is the oracle, and it is printed); it only stops the
+ * figure from sliding back unnoticed. Raise it when sizes improve. */
+#define SIZE_FLOOR_PERMILLE 975
+
+/* The corpus' `needs` says when libpcap's suite skips a case: "is not
+ * FreeBSD" runs only on FreeBSD, "little-endian" only on big-endian hosts.
+ * Such a case's expected program holds that system's constants (AF_INET6 is
+ * 28 on FreeBSD, 10 here), so its size says nothing about ours. Returns the
+ * reason, or NULL when the case is for this system. */
+static const char *other_system(const struct corpus_case *c)
+{
+	const char *needs = corpus_str(c, "needs");
+	const uint16_t one = 1;
+
+	if (!needs)
+		return NULL;
+	if (!strncmp(needs, "is not ", 7) && strcmp(needs + 7, "Linux"))
+		return needs;
+	if (!strcmp(needs, "little-endian") && *(const uint8_t *)&one == 1)
+		return needs;
+	return NULL;
+}
+
+/* Classify our optimized program against master's text. Master's program is
+ * "not comparable" when it is not valid classic BPF: for `protochain` on RAW
+ * it jumps backwards (`ja` to an earlier pc, its loop over extension
+ * headers), which the kernel's bpf_check_classic and our validator refuse;
+ * counting its length against ours would compare with a program nobody can
+ * load. Cases written for another system are not comparable either (see
+ * other_system). Returns 1 when the case counts (then *cls is -1, 0 or 1). */
+static int size_class(struct size_tally *st, const struct corpus_case *c, const char *dn,
+		      const char *expr, const struct sniff_prog *ours, const char *want_text,
+		      long long ninsn, int *cls)
+{
+	struct sniff_prog m = { 0 };
+	struct sniff_error err;
+	const char *other = other_system(c);
+	char *line;
+
+	if (other) {
+		printf("size: %s (%s): libpcap's program is for another system (%s): not comparable\n",
+		       expr, dn, other);
+		st->invalid++;
+		return 0;
+	}
+	if (!want_text || cb_asm(want_text, &m, &err) < 0 ||
+	    cb_validate_max(m.insns, m.len, SNIFF_MAX_INSNS, &err) < 0) {
+		printf("size: %s (%s): libpcap's program is not valid BPF (%s): not comparable\n",
+		       expr, dn, m.insns ? err.msg : "does not assemble");
+		st->invalid++;
+		sniff_prog_free(&m);
+		return 0;
+	}
+	sniff_prog_free(&m);
+	st->cases++;
+	*cls = ours->len < ninsn ? -1 : ours->len > ninsn;
+	if (*cls > 0) {
+		ck_assert_int_ge(asprintf(&line, "%-40s %-10s ours %3u  master %3lld", expr, dn,
+					  ours->len, ninsn), 0);
+		st->larger_v = realloc(st->larger_v, (st->nlarger + 1) * sizeof(*st->larger_v));
+		ck_assert_ptr_nonnull(st->larger_v);
+		st->larger_v[st->nlarger++] = line;
+	}
+	return 1;
+}
+
+static void size_print(struct size_tally *st)
+{
+	printf("size vs libpcap master (optimized accept cases):\n"
+	       "  %-10s %-10s %-10s %-10s %-10s %-16s\n"
+	       "  %-10ld %-10ld %-10ld %-10ld %-10ld %-16ld\n",
+	       "cases", "equal", "smaller", "same size", "larger", "not comparable",
+	       st->cases, st->equal, st->smaller, st->same, st->larger, st->invalid);
+	printf("optimized size <= libpcap master: %ld of %ld (%.1f%%)\n",
+	       st->smaller + st->same, st->cases,
+	       st->cases ? 100.0 * (double)(st->smaller + st->same) / (double)st->cases : 0.0);
+	for (size_t i = 0; i < st->nlarger; i++) {
+		printf("  larger: %s\n", st->larger_v[i]);
+		free(st->larger_v[i]);
+	}
+	free(st->larger_v);
+	fflush(stdout);
+}
+
 START_TEST(corpus_accept)
 {
 	struct corpus_file *f = corpus_open("filters/accept.jsonl");
 	const struct corpus_case *c;
 	struct pools *ps = calloc(1, sizeof(*ps));
 	long total = 0, scope = 0, skipped = 0, vs_lp = 0, vs_master = 0, equal = 0,
-	     nocompile = 0, differ_n = 0, smaller_eq = 0, sized = 0, opt_rej = 0, opt_trunc = 0;
+	     nocompile = 0, differ_n = 0, opt_rej = 0, opt_trunc = 0;
+	struct size_tally st = { 0 };
 
 	ck_assert_ptr_nonnull(f);
 	while ((c = corpus_next(f)) != NULL) {
@@ -1225,6 +1019,8 @@ START_TEST(corpus_accept)
 		long long opt = 0, snap = 262144, mask = PCAP_NETMASK_UNKNOWN, linux_ext = 0, ninsn = 0;
 		long long optrej = 0;
 		int dlt = dn ? pcap_datalink_name_to_val(dn) : -1, skip, bad = 0, lrc = -1;
+		int sized = 0, cls = 0, have_fp0 = 0;
+		struct bpf_program fp0;
 		struct sniff_prog prog, want = { 0 };
 		struct sniff_error err;
 		struct bpf_program fp;
@@ -1285,12 +1081,10 @@ START_TEST(corpus_accept)
 			equal++;
 			continue;
 		}
-		if (opt && ninsn) {
-			sized++;
-			smaller_eq += prog.len <= ninsn;
-		}
+		if (opt && ninsn)
+			sized = size_class(&st, c, dn, expr, &prog, want_text, ninsn, &cls);
 		p = pool_for(ps, dlt);
-		if (!linux_ext && !names && !sll2_llc_expr(dlt, expr))
+		if (!linux_ext && !names && !sll2_llc_expr(dlt, expr) && !wildcard_words(expr))
 			lrc = lp_compile(dlt, expr, (int)opt, (uint32_t)snap, (uint32_t)mask, &fp,
 					 NULL, 0);
 		if (lrc == 0) {
@@ -1300,15 +1094,10 @@ START_TEST(corpus_accept)
 
 				if (w != g && opt) {
 					/* tolerated only where libpcap's own optimizer changed it */
-					struct bpf_program fp0;
-					int changed = 0;
-
-					if (lp_compile(dlt, expr, 0, (uint32_t)snap, (uint32_t)mask, &fp0,
-						       NULL, 0) == 0) {
-						changed = run_lp(fp0.bf_insns, &p->v[i]) != w;
-						pcap_freecode(&fp0);
-					}
-					if (changed) {
+					if (!have_fp0)
+						have_fp0 = lp_compile(dlt, expr, 0, (uint32_t)snap,
+								      (uint32_t)mask, &fp0, NULL, 0) == 0 ? 1 : -1;
+					if (have_fp0 > 0 && run_lp(fp0.bf_insns, &p->v[i]) != w) {
 						opt_trunc++;
 						continue;
 					}
@@ -1320,6 +1109,8 @@ START_TEST(corpus_accept)
 				}
 			}
 			pcap_freecode(&fp);
+			if (have_fp0 > 0)
+				pcap_freecode(&fp0);
 		} else if (want_text && cb_asm(want_text, &want, &err) == 0) {
 			vs_master++;
 			for (size_t i = 0; i < p->n && !bad; i++) {
@@ -1352,6 +1143,12 @@ START_TEST(corpus_accept)
 			differ_n++;
 		else
 			equal++;
+		if (sized) {
+			st.equal += !bad;
+			st.smaller += cls < 0;
+			st.same += cls == 0;
+			st.larger += cls > 0;
+		}
 	}
 	ck_assert_msg(corpus_error(f) == NULL, "%s", corpus_error(f));
 	corpus_close(f);
@@ -1361,13 +1158,15 @@ START_TEST(corpus_accept)
 	printf("corpus accept: %ld cases, %ld in scope (%ld skipped: not for Linux, or netmask 0), "
 	       "%ld checked vs libpcap 1.10.3, %ld vs master program, %ld refused by libpcap's "
 	       "optimizer; equal %ld, we reject %ld, decisions differ %ld "
-	       "(libpcap optimizer changed %ld short-packet verdicts); "
-	       "optimized size <= libpcap master: %ld of %ld\n",
+	       "(libpcap optimizer changed %ld short-packet verdicts)\n",
 	       total, scope, skipped, vs_lp, vs_master, opt_rej, equal, nocompile, differ_n,
-	       opt_trunc, smaller_eq, sized);
-	fflush(stdout);
+	       opt_trunc);
+	size_print(&st);
 	ck_assert_msg(nocompile + differ_n == 0, "accept corpus: %ld rejected, %ld differ",
 		      nocompile, differ_n);
+	ck_assert_msg((st.smaller + st.same) * 1000 >= SIZE_FLOOR_PERMILLE * st.cases,
+		      "size ratchet: %ld of %ld no larger than master, floor %d per mille",
+		      st.smaller + st.same, st.cases, SIZE_FLOOR_PERMILLE);
 }
 END_TEST
 
@@ -1499,6 +1298,7 @@ static Suite *gen_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, slice_en10mb);
 	tcase_add_test(t, same_shape);
+	tcase_add_test(t, one_port_range);
 	tcase_add_test(t, error_positions);
 	tcase_add_test(t, unsupported_linktype);
 	tcase_add_test(t, compile_opts);
