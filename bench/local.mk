@@ -28,3 +28,12 @@ bench: bench/kernel_bench$(EXEEXT)
 .PHONY: bench-kernel
 bench-kernel: bench/kernel_bench$(EXEEXT)
 	./bench/kernel_bench$(EXEEXT) $(KBENCH_ARGS)
+
+# Long `or` lists as maps vs the plain compare chain, IPv4 and IPv6, 10 to
+# 10,000 members (h14). Needs root; bench/run.sh runs it in part "kernel".
+EXTRA_PROGRAMS += bench/maps_bench
+bench_maps_bench_SOURCES = bench/maps_bench.c
+bench_maps_bench_CPPFLAGS = $(AM_CPPFLAGS)
+bench_maps_bench_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
+bench_maps_bench_LDADD = libsniff_core.la $(PCAP_LIBS)
+bench: bench/maps_bench$(EXEEXT)

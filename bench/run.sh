@@ -65,6 +65,11 @@ for w in "${what[@]}"; do
 		else
 			echo "## kernel: bench/kernel_bench not built"
 		fi
+		if [ -x "$BUILDDIR/bench/maps_bench" ]; then
+			"$BUILDDIR/bench/maps_bench"
+		else
+			echo "## kernel: bench/maps_bench not built"
+		fi
 		;;
 	*) echo "bench: unknown part '$w' (offline, capture, compile, kernel)"; exit 2 ;;
 	esac

@@ -83,7 +83,12 @@ static void jmp_text(const struct sniff_ebpf_insn *in, char *buf, size_t sz)
 	char r = BPF_CLASS(in->code) == BPF_JMP32 ? 'w' : 'r';
 	int op = BPF_OP(in->code);
 
-	if (op == BPF_CALL)
+	if (op == BPF_CALL && in->src_reg == BPF_PSEUDO_KFUNC_CALL)
+		/* only the direct path (btf.c) calls a kfunc; it was probed */
+		snprintf(buf, sz, "(%02x) call %s#%d", in->code,
+			 eb_kinfo() && eb_kinfo()->cast_id == in->imm ? "bpf_cast_to_kern_ctx"
+			 : "kernel-function", in->imm);
+	else if (op == BPF_CALL)
 		snprintf(buf, sz, "(%02x) call %s#%d", in->code, helper(in->imm), in->imm);
 	else if (op == BPF_EXIT)
 		snprintf(buf, sz, "(%02x) exit", in->code);

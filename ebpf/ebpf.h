@@ -3,7 +3,12 @@
  * Sections, one per file:
  *   translate.c  classic -> eBPF with the kernel's socket-filter semantics
  *                (two passes, like bpf_convert_filter: measure, then emit)
+ *   cache.c      which packet loads share one helper call (widened loads,
+ *                required packet lengths)
+ *   btf.c        the running kernel's BTF: what direct packet reads need
+ *   loop.c       filters with protochain: the walk as a bounded loop
  *   lists.c      long `or` lists -> map lookups (sniff_ebpf_compile)
+ *   sets.c       lists.c's blocks for lists tested on more than A (IPv6, src and dst)
  *   load.c       bpf(BPF_PROG_LOAD) / BPF_PROG_TEST_RUN wrappers, maps
  *   dump.c       eBPF text (readable and numeric), table driven
  */
@@ -46,6 +51,9 @@ int eb_translate(const struct sniff_insn *insns, unsigned len, struct sniff_ebpf
 #define EB_F_NO_WINDOW 0x1u  /* every packet load through LD_ABS (no header window) */
 #define EB_F_LONG_JA   0x2u  /* every classic `ja` as gotol (to test far jumps) */
 #define EB_F_FORCE_WINDOW 0x4u /* header window even where it is not expected to pay */
+#define EB_F_NO_CACHE  0x8u  /* one helper call per classic packet load (cache.c off) */
+#define EB_F_LOOP      0x10u /* accept backward `ja` (a bounded loop, see translate.c) */
+#define EB_F_NO_DIRECT 0x20u /* no direct reads of skb->data (btf.c), even where possible */
 int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags,
 		    struct sniff_ebpf_prog *out, struct sniff_error *err);
 
@@ -70,13 +78,92 @@ int eb_translate_sets(const struct sniff_insn *insns, unsigned len, unsigned fla
 		      const uint16_t *marks, const struct eb_set *sets, unsigned nsets,
 		      struct sniff_ebpf_prog *out, struct sniff_error *err);
 
+/* ---- cache.c: per classic packet load, how it is served. An entry is a
+ * packet word [start, start + width) (relative to X when ind) kept in its
+ * own stack slot; init: some hit on it is guarded (the slot must start at 0
+ * for the verifier). */
+#define EB_CACHE_MAX 64
+enum { EB_LU_NONE, EB_LU_FRESH, EB_LU_HIT };
+struct eb_load_use {
+	uint8_t kind;   /* EB_LU_*: a plain load / load the entry / read its slot */
+	uint8_t guard;  /* FRESH: widened, load the word only when skb->len covers
+			 * it (else the narrow load); HIT: the same check */
+	uint8_t entry;
+};
+struct eb_cache_entry {
+	uint8_t ind, width, init;
+	uint32_t start;
+};
+struct eb_cache {
+	struct eb_load_use *use;   /* one per classic instruction */
+	struct eb_cache_entry ent[EB_CACHE_MAX];
+	unsigned nent;
+};
+/* REACH: the instructions reachable from the entry. 0 or -ENOMEM. */
+int eb_cache_plan(const struct sniff_insn *insns, unsigned len, const unsigned char *reach,
+		  struct eb_cache *c);
+void eb_cache_free(struct eb_cache *c);
+
+/* ---- btf.c: the direct path (plain loads from skb->data), when this
+ * kernel and this process's capabilities allow it (probed once); NULL if not. */
+struct eb_kinfo {
+	int ok;
+	int32_t cast_id;                     /* BTF id of bpf_cast_to_kern_ctx */
+	int16_t off_len, off_data_len, off_data; /* in struct sk_buff */
+};
+const struct eb_kinfo *eb_kinfo(void);
+
+/* ---- loop.c: EXPR with `protochain` compiled for the kernel with the
+ * chain walked in a loop (a backward `ja`, bounded by a counter in M[]: the
+ * unrolled form's rounds, so the same decisions), unoptimized, translated
+ * with EB_F_LOOP. -ENOENT when EXPR has no protochain: compile it the usual
+ * way. sniff_ebpf_compile should try this first. The _classic form gives
+ * the classic loop program (for our interpreter and tests; the kernel's
+ * classic checker refuses it). */
+int eb_protochain_compile(const char *expr, int linktype, const struct sniff_compile_opts *opts,
+			  struct sniff_ebpf_prog *out, struct sniff_error *err);
+int eb_protochain_classic(const char *expr, int linktype, const struct sniff_compile_opts *opts,
+			  struct sniff_prog *prog, struct sniff_error *err);
+
 /* ---- lists.c: sniff_ebpf_compile(). An `or` chain of >= EB_LIST_MIN IPv4
  * host / net or port primitives with the same qualifiers becomes one
  * primitive on a sentinel value; the program is generated twice with two
  * sentinels (unoptimized: libpcap's optimizer would fold "A == s1, so
  * A != s2", false for sets), and the `jeq` whose constant follows the
- * sentinel is the set test. The classic program is unchanged elsewhere. */
+ * sentinel is the set test. The classic program is unchanged elsewhere.
+ * IPv6 lists (any direction, `src and dst` too) get a one-field IPv6
+ * placeholder whose four word tests are found the same way, and a block of
+ * sets.c. `host NAME` counts as its addresses; a list of both families
+ * becomes one list per family (Ethernet and Linux cooked links). */
 #define EB_LIST_MIN 8
+
+/* ---- sets.c (lists.c's): lists the translator cannot test on A alone
+ * (IPv6 addresses, `src and dst`). lists.c marks one `jeq` per list (per
+ * protocol for IPv4 `src and dst host`: ip, arp, rarp), after
+ * the load of the first word of field 0, as set MAP with first = SIG, and
+ * eb_splice_alists() then replaces the lookup eb_translate_sets emitted
+ * there with a block that decides the whole list (see sets.c). Keys of MAP:
+ * the address in network order (hash), or prefix length + address (LPM). */
+struct eb_alist {
+	unsigned map;              /* set index (the translator's lookup names it) */
+	unsigned lookup_map;       /* the list's map */
+	int lpm;                   /* some member is a net */
+	int and_mode;              /* `src and dst`: a member must hold both fields */
+	unsigned nseg;             /* fields tested per member: 1, or 2 (src then dst) */
+	uint32_t off[2];           /* their packet offsets, in test order */
+	unsigned alen;             /* address bytes: 4, 16, or 6 (`ether host`) */
+	uint32_t sig;              /* A on a hit (the set's `first`) */
+	unsigned nscan;            /* members tested one by one on a cut packet */
+	const uint8_t *addr;       /* members' addresses (network order), alen each */
+	const uint8_t *plen;       /* members' prefix lengths */
+};
+#define EB_SCAN_MAX 2048
+/* 0, -EAGAIN (the program is not shaped as expected: stay classic), -ENOMEM */
+int eb_splice_alists(struct sniff_ebpf_prog *prog, const struct eb_alist *lists, unsigned n);
+/* A work-around until eb_translate_sets does it: where a test of set SET
+ * falls into the list's false exit after a hit on a later member, it goes
+ * through the set's pad (which reads the hit flag) instead. 0 / -EAGAIN. */
+int eb_fix_set_exits(struct sniff_ebpf_prog *prog, unsigned set);
 
 /* ---- load.c */
 int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz);

@@ -24,6 +24,14 @@ static int sys_bpf(int cmd, union bpf_attr *attr)
 	return r < 0 ? -errno : (int)r;
 }
 
+static int uses_kfunc(const struct sniff_ebpf_insn *insns, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == BPF_PSEUDO_KFUNC_CALL)
+			return 1;
+	return 0;
+}
+
 static int prog_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log,
 		     uint32_t log_sz)
 {
@@ -33,8 +41,9 @@ static int prog_load(const struct sniff_ebpf_insn *insns, unsigned len, char *lo
 	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
 	a.insns = (uint64_t)(uintptr_t)insns;
 	a.insn_cnt = len;
-	/* no GPL-only helper is used: socket filters need no license string */
-	a.license = (uint64_t)(uintptr_t)"";
+	/* socket filters need no license string, but kfunc calls (the direct
+	 * packet path, btf.c) need a GPL-compatible one */
+	a.license = (uint64_t)(uintptr_t)(uses_kfunc(insns, len) ? "Dual BSD/GPL" : "");
 	memcpy(a.prog_name, EB_PROG_NAME, sizeof(EB_PROG_NAME));
 	if (log) {
 		log[0] = '\0';

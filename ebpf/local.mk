@@ -2,8 +2,12 @@
 noinst_HEADERS += ebpf/ebpf.h
 libsniff_core_la_SOURCES += \
 	ebpf/translate.c \
+	ebpf/cache.c \
+	ebpf/btf.c \
+	ebpf/loop.c \
 	ebpf/load.c \
 	ebpf/lists.c \
+	ebpf/sets.c \
 	ebpf/dump.c
 
 # Needs CAP_BPF (root): skips with a notice otherwise, fails when CI=true.
@@ -28,3 +32,12 @@ tests_test_ebpf_lists_LDADD = $(TEST_LIBS)
 # 1000-host map filter, in a private network namespace (root; skips otherwise).
 TESTS += tests/kernel_filter.sh
 EXTRA_DIST += tests/kernel_filter.sh
+
+# protochain in the kernel as a bounded loop (ebpf/loop.c) against libpcap's
+# own looping program and our unrolled one (root; skips otherwise).
+check_PROGRAMS += tests/test_ebpf_protochain
+TESTS += tests/test_ebpf_protochain
+tests_test_ebpf_protochain_SOURCES = tests/test_ebpf_protochain.c tests/testutil.c tests/testutil.h
+tests_test_ebpf_protochain_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_ebpf_protochain_CFLAGS = $(TEST_CFLAGS)
+tests_test_ebpf_protochain_LDADD = $(TEST_LIBS)

@@ -9,7 +9,10 @@
  *             A and X always hold zero-extended 32-bit values: every ALU op is
  *             32-bit and every compare is JMP32, so `jeq #0x80000000` is not
  *             sign-extended.
- * Stack:      M[k] at fp - 64 + 4k; the header window (when used) below it.
+ * Stack:      M[k] at fp - 64 + 4k (fp - 128 + 8k with EB_F_LOOP); the header
+ *             window (when used) below it, then a set test's key and flags,
+ *             the load cache's slots (cache.c) and A across a helper call on
+ *             the direct path.
  *
  * Two passes (STYLE.md #7): pass one runs with a NULL output and only
  * measures, filling addrs[] (classic pc -> eBPF index); pass two emits the
@@ -41,6 +44,19 @@
  * Set tests (lists.c): a `jeq #k` that MARKS names becomes a map lookup of A
  * (key on the stack below the window, A kept in r8 across the call).
  *
+ * Packet loads, cheapest first (measured with BPF_PROG_TEST_RUN on this
+ * machine, where every call costs ~12 ns: the verifier makes each LD_ABS a
+ * helper call; see bench/kernel_bench):
+ *  - direct (btf.c; off with EB_F_NO_DIRECT): bytes in the skb's linear part
+ *    are plain loads from skb->data (r9; the linear length on the stack),
+ *    as the kernel's own classic converter reads them; otherwise the classic load
+ *    as it is (LD_ABS / LD_IND), so short packets, paged data and the
+ *    SKF_*_OFF ranges keep the helper's semantics. Needs CAP_PERFMON, a
+ *    GPL-compatible license (load.c) and a recent kernel: probed once.
+ *  - the load cache (cache.c; off with EB_F_NO_CACHE): loads share and widen
+ *    helper calls (one `ld [20]` for `ldb [23]` and `ldh [20]`).
+ *  - the header window, only with EB_F_FORCE_WINDOW (bpf_skb_load_bytes
+ *    costs about three LD_ABS).
  * Header window (see window_size; EB_F_NO_WINDOW / EB_F_FORCE_WINDOW): one
  * bpf_skb_load_bytes() of the first W bytes into the stack replaces the
  * LD_ABS helper calls whose bytes lie inside it. It loads min(len, W) bytes
@@ -65,13 +81,20 @@
 #define R_CTX BPF_REG_6
 #define R_SAVE BPF_REG_8
 #define R_WLEN BPF_REG_9
+#define R_DATA BPF_REG_9   /* direct path: skb->data */
+#define DIRECT_K_MAX 0x7000 /* direct reads up to here (s16 offsets) */
 #define R_FP  BPF_REG_10
 
 #define EB_MEMWORDS 16
 #define EB_MAXINSNS SNIFF_MAX_INSNS /* what sniff_compile produces; the verifier's own limit */
-#define MEM_BASE (-4 * EB_MEMWORDS)        /* fp offset of M[0] */
+/* With EB_F_LOOP each M[k] has an 8-byte slot of its own: the verifier
+ * tracks a value spilled to an aligned slot (a loop counter in M[] must stay
+ * a known constant, or the loop is not bounded for it). */
+#define MEM_SLOT(t) ((t)->flags & EB_F_LOOP ? 8 : 4)
+#define MEM_LO(t) (-MEM_SLOT(t) * EB_MEMWORDS)
 #define WIN_MAX 128                        /* bytes of header window at most */
 #define EB_WINDOW_MIN_LOADS 5
+#define EB_CACHE_INSNS 8192                /* longer programs: no load cache (cost of planning) */
 
 #ifndef BPF_MOD
 #define BPF_MOD 0x90
@@ -100,6 +123,8 @@ struct tx {
 	unsigned nsets;
 	unsigned pad[EB_MAX_SETS];   /* eBPF index of set i's pad (see emit_pads) */
 	unsigned char pad_used[EB_MAX_SETS];
+	struct eb_cache cache;       /* cache.use NULL: every load is a helper call */
+	const struct eb_kinfo *ki;   /* the direct path: r9 = skb->data */
 };
 
 static void tx_fail(struct tx *t, int err, const char *fmt, const char *what)
@@ -202,7 +227,7 @@ static int inverse_op(int op)
 
 static int16_t key_off(const struct tx *t)
 {
-	return (int16_t)(MEM_BASE - (int)t->win - 8);
+	return (int16_t)(MEM_LO(t) - (int)t->win - 8);
 }
 
 /* The hit flag of set I (below the key). */
@@ -225,6 +250,30 @@ static void emit_jcc_r1(struct tx *t, int op, unsigned target)
 	emit(t, EB_JMP_IMM(op, BPF_REG_1, 0, (int16_t)off));
 }
 
+/* The direct path's linear length, on the stack below the cache slots at an
+ * offset that is not 8-aligned, on purpose: the verifier does not track such
+ * a 4-byte spill, so each load's check reads a fresh unknown value. Kept in a
+ * register, every check would narrow that register's range one way on the
+ * fast form and the other way on the slow one, the two states would never
+ * prune, and each load would double the verifier's paths (the unrolled
+ * protochain, ~400 loads, went past its 1,000,000 instructions). */
+static int16_t hlen_off(const struct tx *t)
+{
+	return (int16_t)(((key_off(t) - 4 * EB_MAX_SETS - 4 * (EB_CACHE_MAX + 1)) & ~7) - 4);
+}
+
+static struct sniff_ebpf_insn save_a(const struct tx *t)
+{
+	(void)t;
+	return EB_MOV64_REG(R_SAVE, R_A);
+}
+
+static struct sniff_ebpf_insn restore_a(const struct tx *t)
+{
+	(void)t;
+	return EB_MOV64_REG(R_A, R_SAVE);
+}
+
 /* `jeq #k` marked by lists.c: "A is in map i" instead. The key goes on the
  * stack below the window; A survives the helper call in r8. */
 static void emit_set_test(struct tx *t, const struct sniff_insn *in, unsigned mark)
@@ -238,7 +287,7 @@ static void emit_set_test(struct tx *t, const struct sniff_insn *in, unsigned ma
 			emit_ja(t, tt);
 		return;
 	}
-	emit(t, EB_MOV64_REG(R_SAVE, R_A));
+	emit(t, save_a(t));
 	if (mark & EB_SET_LPM) {
 		/* struct bpf_lpm_trie_key: prefix length, then network-order bytes */
 		emit(t, EB_ST_MEM(BPF_W, R_FP, key, 32));
@@ -255,7 +304,7 @@ static void emit_set_test(struct tx *t, const struct sniff_insn *in, unsigned ma
 	emit(t, EB_ALU64_IMM(BPF_ADD, BPF_REG_2, key));
 	emit(t, EB_CALL(BPF_FUNC_map_lookup_elem));
 	emit(t, EB_MOV64_REG(BPF_REG_1, R_A));
-	emit(t, EB_MOV64_REG(R_A, R_SAVE));
+	emit(t, restore_a(t));
 	if (!t->sets) {
 		if (in->jf == 0) {
 			emit_jcc_r1(t, BPF_JNE, tt);
@@ -329,14 +378,14 @@ static void emit_cond(struct tx *t, const struct sniff_insn *in)
 	}
 }
 
-static int16_t mem_off(uint32_t k)
+static int16_t mem_off(const struct tx *t, uint32_t k)
 {
-	return (int16_t)(MEM_BASE + 4 * (int)k);
+	return (int16_t)(MEM_LO(t) + MEM_SLOT(t) * (int)k);
 }
 
 static int16_t win_off(const struct tx *t, uint32_t k)
 {
-	return (int16_t)(MEM_BASE - (int)t->win + (int)k);
+	return (int16_t)(MEM_LO(t) - (int)t->win + (int)k);
 }
 
 static void emit_exit_zero(struct tx *t)
@@ -386,6 +435,191 @@ static void emit_ld_abs(struct tx *t, uint16_t code, uint32_t k)
 	}
 	if (size > 1)
 		emit(t, EB_INSN(BPF_ALU | BPF_END | BPF_TO_BE, R_A, 0, 0, size * 8));
+}
+
+/* ---- loads through the cache (cache.c has the plan and why it is exact) */
+
+/* A few instructions built aside, to jump over them. */
+struct blk {
+	struct sniff_ebpf_insn v[16];
+	unsigned n;
+};
+
+static void bput(struct blk *b, struct sniff_ebpf_insn insn)
+{
+	b->v[b->n++] = insn;
+}
+
+static int16_t slot_off(const struct tx *t, unsigned e)
+{
+	return (int16_t)(key_off(t) - 4 * EB_MAX_SETS - 4 * (int)(e + 1));
+}
+
+/* DST = bytes [k, k + s) of entry E's word, from its slot. */
+static void blk_from_slot(const struct tx *t, struct blk *b, int dst, unsigned e, uint32_t k,
+			  int s)
+{
+	const struct eb_cache_entry *en = &t->cache.ent[e];
+	int sh = 8 * (int)(en->start + en->width - k - (uint32_t)s);
+
+	bput(b, EB_LDX_MEM(BPF_W, dst, R_FP, slot_off(t, e)));
+	if (sh)
+		bput(b, EB_ALU32_IMM(BPF_RSH, dst, sh));
+	if (8 * en->width - sh > 8 * s)
+		bput(b, EB_ALU32_IMM(BPF_AND, dst, (int32_t)((1u << (8 * s)) - 1)));
+}
+
+/* The load itself: LD_ABS / LD_IND of SIZE at K into r0. */
+static struct sniff_ebpf_insn ld_insn(int ind, int size, uint32_t k)
+{
+	uint16_t sz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
+
+	return ind ? EB_LD_IND(sz, R_X, (int32_t)k) : EB_LD_ABS(sz, (int32_t)k);
+}
+
+/* X = 4 * (r0 & 0xf) with A back from r8 (ldxb 4*([k]&0xf) after its load) */
+static void blk_msh_tail(struct blk *b)
+{
+	bput(b, EB_ALU32_IMM(BPF_AND, R_A, 0xf));
+	bput(b, EB_ALU32_IMM(BPF_LSH, R_A, 2));
+	bput(b, EB_MOV64_REG(R_X, R_A));
+	bput(b, EB_MOV64_REG(R_A, R_SAVE));
+}
+
+/* The classic load as it is, for MSH (A saved in r8 around the call) or not. */
+static void blk_plain(struct blk *b, int msh, int ind, int size, uint32_t k)
+{
+	if (msh)
+		bput(b, EB_MOV64_REG(R_SAVE, R_A));
+	bput(b, ld_insn(ind, size, k));
+	if (msh)
+		blk_msh_tail(b);
+}
+
+/* The fast form: a hit reads the slot; a fresh load loads the entry's word,
+ * keeps it in the slot and takes the classic bytes out of it. */
+static void blk_cached(const struct tx *t, struct blk *b, const struct eb_load_use *u, int msh,
+		       uint32_t k, int s)
+{
+	const struct eb_cache_entry *en = &t->cache.ent[u->entry];
+
+	if (u->kind == EB_LU_HIT) {
+		if (msh) {
+			blk_from_slot(t, b, R_X, u->entry, k, s);
+			bput(b, EB_ALU32_IMM(BPF_AND, R_X, 0xf));
+			bput(b, EB_ALU32_IMM(BPF_LSH, R_X, 2));
+		} else {
+			blk_from_slot(t, b, R_A, u->entry, k, s);
+		}
+		return;
+	}
+	if (msh)
+		bput(b, EB_MOV64_REG(R_SAVE, R_A));
+	bput(b, ld_insn(en->ind, en->width, en->start));
+	bput(b, EB_STX_MEM(BPF_W, R_FP, R_A, slot_off(t, u->entry)));
+	if (en->start != k || en->width != s) {
+		int sh = 8 * (int)(en->start + en->width - k - (uint32_t)s);
+
+		if (sh)
+			bput(b, EB_ALU32_IMM(BPF_RSH, R_A, sh));
+		if (!msh && 8 * en->width - sh > 8 * s)
+			bput(b, EB_ALU32_IMM(BPF_AND, R_A, (int32_t)((1u << (8 * s)) - 1)));
+	}
+	if (msh)
+		blk_msh_tail(b);
+}
+
+static void emit_blk(struct tx *t, const struct blk *b)
+{
+	for (unsigned i = 0; i < b->n; i++)
+		emit(t, b->v[i]);
+}
+
+/* A classic packet load at the current pc the cache plan covers (0 when it
+ * does not, and nothing was emitted). */
+static int emit_load_cached(struct tx *t, int msh, int ind, int s, uint32_t k)
+{
+	const struct eb_load_use *u;
+	const struct eb_cache_entry *en;
+	struct blk fast = { .n = 0 }, slow = { .n = 0 };
+
+	if (!t->cache.use || t->cache.use[t->pc].kind == EB_LU_NONE)
+		return 0;
+	u = &t->cache.use[t->pc];
+	en = &t->cache.ent[u->entry];
+	blk_cached(t, &fast, u, msh, k, s);
+	if (!u->guard) {
+		emit_blk(t, &fast);
+		return 1;
+	}
+	/* if (skb->len < end of the word) the classic load as it is */
+	blk_plain(&slow, msh, ind, s, k);
+	emit(t, EB_LDX_MEM(BPF_W, BPF_REG_1, R_CTX, offsetof(struct __sk_buff, len)));
+	if (en->ind) {
+		/* 64-bit: X + end cannot wrap, and passing means X + start is
+		 * an ordinary offset (no SKF_*_OFF range, no 32-bit wrap) */
+		emit(t, EB_MOV64_REG(BPF_REG_2, R_X));
+		emit(t, EB_ALU64_IMM(BPF_ADD, BPF_REG_2, (int32_t)(en->start + en->width)));
+		emit(t, EB_JMP_REG(BPF_JLT, BPF_REG_1, BPF_REG_2, (int16_t)(fast.n + 1)));
+	} else {
+		emit(t, EB_JMP_IMM(BPF_JLT, BPF_REG_1, (int32_t)(en->start + en->width),
+				   (int16_t)(fast.n + 1)));
+	}
+	emit_blk(t, &fast);
+	emit(t, EB_JA((int16_t)slow.n));
+	emit_blk(t, &slow);
+	return 1;
+}
+
+/* ---- the direct path (btf.c): bytes in the linear part are plain loads
+ * from skb->data; anything else (a short packet, paged data, SKF_*_OFF,
+ * offsets past DIRECT_K_MAX) takes the classic load as it is, so the
+ * semantics are the helper's. */
+static int emit_load_direct(struct tx *t, int msh, int ind, int s, uint32_t k)
+{
+	struct blk fast = { .n = 0 }, slow = { .n = 0 };
+	uint16_t sz = s == 4 ? BPF_W : s == 2 ? BPF_H : BPF_B;
+	int dst = msh ? R_X : R_A;
+
+	if (!t->ki || k > DIRECT_K_MAX || t->win)
+		return 0;
+	if (ind) {
+		bput(&fast, EB_MOV64_REG(BPF_REG_1, R_DATA));
+		bput(&fast, EB_ALU64_REG(BPF_ADD, BPF_REG_1, R_X));
+		bput(&fast, EB_LDX_MEM(sz, dst, BPF_REG_1, (int16_t)k));
+	} else {
+		bput(&fast, EB_LDX_MEM(sz, dst, R_DATA, (int16_t)k));
+	}
+	if (s > 1)
+		bput(&fast, EB_INSN(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, s * 8));
+	if (msh) {
+		bput(&fast, EB_ALU32_IMM(BPF_AND, R_X, 0xf));
+		bput(&fast, EB_ALU32_IMM(BPF_LSH, R_X, 2));
+		bput(&slow, save_a(t));
+		bput(&slow, EB_LD_ABS(BPF_B, (int32_t)k));
+		bput(&slow, EB_ALU32_IMM(BPF_AND, R_A, 0xf));
+		bput(&slow, EB_ALU32_IMM(BPF_LSH, R_A, 2));
+		bput(&slow, EB_MOV64_REG(R_X, R_A));
+		bput(&slow, restore_a(t));
+	} else {
+		bput(&slow, ld_insn(ind, s, k));
+	}
+	/* the slow form falls through: the verifier walks it first, and the
+	 * fast form's narrower state (a byte, not any value) prunes at the join */
+	emit(t, EB_LDX_MEM(BPF_W, BPF_REG_2, R_FP, hlen_off(t)));
+	if (ind) {
+		/* 64-bit: X + k + s within the linear part means X + k is an
+		 * ordinary offset (no 32-bit wrap, no SKF_*_OFF range) */
+		emit(t, EB_MOV64_REG(BPF_REG_1, R_X));
+		emit(t, EB_ALU64_IMM(BPF_ADD, BPF_REG_1, (int32_t)(k + (uint32_t)s)));
+		emit(t, EB_JMP_REG(BPF_JGE, BPF_REG_2, BPF_REG_1, (int16_t)(slow.n + 1)));
+	} else {
+		emit(t, EB_JMP_IMM(BPF_JGE, BPF_REG_2, (int32_t)(k + (uint32_t)s), (int16_t)(slow.n + 1)));
+	}
+	emit_blk(t, &slow);
+	emit(t, EB_JA((int16_t)fast.n));
+	emit_blk(t, &fast);
+	return 1;
 }
 
 static void emit_ctx_load(struct tx *t, int off, int swap16)
@@ -483,14 +717,17 @@ static void emit_ld(struct tx *t, const struct sniff_insn *in)
 	case BPF_ABS:
 		if (in->k >= (uint32_t)SKF_AD_OFF)
 			emit_ancillary(t, in->k);
-		else
+		else if (!emit_load_direct(t, 0, 0, load_size_bytes(in->code), in->k) &&
+			 !emit_load_cached(t, 0, 0, load_size_bytes(in->code), in->k))
 			emit_ld_abs(t, in->code, in->k);
 		break;
 	case BPF_IND:
-		emit(t, EB_LD_IND(BPF_SIZE(in->code), R_X, (int32_t)in->k));
+		if (!emit_load_direct(t, 0, 1, load_size_bytes(in->code), in->k) &&
+		    !emit_load_cached(t, 0, 1, load_size_bytes(in->code), in->k))
+			emit(t, EB_LD_IND(BPF_SIZE(in->code), R_X, (int32_t)in->k));
 		break;
 	case BPF_MEM:
-		emit(t, EB_LDX_MEM(BPF_W, R_A, R_FP, mem_off(in->k)));
+		emit(t, EB_LDX_MEM(BPF_W, R_A, R_FP, mem_off(t, in->k)));
 		break;
 	case BPF_IMM:
 		emit(t, EB_MOV32_IMM(R_A, (int32_t)in->k));
@@ -505,7 +742,7 @@ static void emit_ldx(struct tx *t, const struct sniff_insn *in)
 {
 	switch (BPF_MODE(in->code)) {
 	case BPF_MEM:
-		emit(t, EB_LDX_MEM(BPF_W, R_X, R_FP, mem_off(in->k)));
+		emit(t, EB_LDX_MEM(BPF_W, R_X, R_FP, mem_off(t, in->k)));
 		break;
 	case BPF_IMM:
 		emit(t, EB_MOV32_IMM(R_X, (int32_t)in->k));
@@ -514,13 +751,15 @@ static void emit_ldx(struct tx *t, const struct sniff_insn *in)
 		emit(t, EB_LDX_MEM(BPF_W, R_X, R_CTX, offsetof(struct __sk_buff, len)));
 		break;
 	case BPF_MSH:
+		if (emit_load_direct(t, 1, 0, 1, in->k) || emit_load_cached(t, 1, 0, 1, in->k))
+			break;
 		/* X = 4 * (pkt[k] & 0xf); the byte goes through r0, which is A */
-		emit(t, EB_MOV64_REG(R_SAVE, R_A));
+		emit(t, save_a(t));
 		emit_ld_abs(t, BPF_LD | BPF_B | BPF_ABS, in->k);
 		emit(t, EB_ALU32_IMM(BPF_AND, R_A, 0xf));
 		emit(t, EB_ALU32_IMM(BPF_LSH, R_A, 2));
 		emit(t, EB_MOV64_REG(R_X, R_A));
-		emit(t, EB_MOV64_REG(R_A, R_SAVE));
+		emit(t, restore_a(t));
 		break;
 	}
 }
@@ -538,10 +777,10 @@ static void emit_insn(struct tx *t, const struct sniff_insn *in)
 		emit_ldx(t, in);
 		break;
 	case BPF_ST:
-		emit(t, EB_STX_MEM(BPF_W, R_FP, R_A, mem_off(in->k)));
+		emit(t, EB_STX_MEM(BPF_W, R_FP, R_A, mem_off(t, in->k)));
 		break;
 	case BPF_STX:
-		emit(t, EB_STX_MEM(BPF_W, R_FP, R_X, mem_off(in->k)));
+		emit(t, EB_STX_MEM(BPF_W, R_FP, R_X, mem_off(t, in->k)));
 		break;
 	case BPF_MISC:
 		if (BPF_MISCOP(in->code) == BPF_TAX)
@@ -636,6 +875,10 @@ static int check_prog(struct tx *t)
 				tx_fail(t, -EINVAL, "instruction %d: %s index >= 16", "M[]");
 			break;
 		case BPF_JMP:
+			if (BPF_OP(in->code) == BPF_JA && (t->flags & EB_F_LOOP) &&
+			    (int32_t)in->k < 0 && (int64_t)t->pc + 1 + (int32_t)in->k >= 0 &&
+			    (int32_t)in->k != -1)
+				break; /* a loop (loop.c); the verifier must see it bounded */
 			if (BPF_OP(in->code) == BPF_JA ? in->k >= left
 			    : (in->jt >= left || in->jf >= left))
 				tx_fail(t, -EINVAL, "instruction %d: %s leaves the program", "jump");
@@ -650,10 +893,12 @@ static int check_prog(struct tx *t)
 }
 
 /* The verifier refuses unreachable instructions, which classic programs may
- * hold: mark what the entry reaches (jumps only go forward: one sweep). */
-static void mark_reachable(struct tx *t)
+ * hold: mark what the entry reaches. One forward sweep; 1 when a backward
+ * `ja` (EB_F_LOOP) reached something it had passed. */
+static int reach_sweep(struct tx *t)
 {
-	t->reach[0] = 1;
+	int again = 0;
+
 	for (unsigned pc = 0; pc < t->len; pc++) {
 		const struct sniff_insn *in = &t->in[pc];
 
@@ -664,7 +909,11 @@ static void mark_reachable(struct tx *t)
 			break;
 		case BPF_JMP:
 			if (BPF_OP(in->code) == BPF_JA) {
-				t->reach[pc + 1 + in->k] = 1;
+				unsigned to = pc + 1 + in->k;
+
+				if (to <= pc && !t->reach[to])
+					again = 1;
+				t->reach[to] = 1;
 			} else {
 				t->reach[pc + 1 + in->jt] = 1;
 				t->reach[pc + 1 + in->jf] = 1;
@@ -675,6 +924,14 @@ static void mark_reachable(struct tx *t)
 			break;
 		}
 	}
+	return again;
+}
+
+static void mark_reachable(struct tx *t)
+{
+	t->reach[0] = 1;
+	while (reach_sweep(t))
+		; /* only loops (EB_F_LOOP) need more than one */
 }
 
 static int window_load(const struct sniff_insn *in)
@@ -797,6 +1054,16 @@ static void emit_prologue(struct tx *t)
 	unsigned char read[EB_MEMWORDS] = { 0 };
 
 	emit(t, EB_MOV64_REG(R_CTX, BPF_REG_1));
+	if (t->ki) {
+		/* r0 = the struct sk_buff (a kfunc the verifier inlines: no call);
+		 * len - data_len, the linear part, to its slot; r9 = skb->data */
+		emit(t, EB_INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, t->ki->cast_id));
+		emit(t, EB_LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0, t->ki->off_len));
+		emit(t, EB_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_0, t->ki->off_data_len));
+		emit(t, EB_LDX_MEM(BPF_DW, R_DATA, BPF_REG_0, t->ki->off_data));
+		emit(t, EB_ALU32_REG(BPF_SUB, BPF_REG_1, BPF_REG_2));
+		emit(t, EB_STX_MEM(BPF_W, R_FP, BPF_REG_1, hlen_off(t)));
+	}
 	if (t->win) {
 		unsigned words = t->win / 8;
 
@@ -814,7 +1081,7 @@ static void emit_prologue(struct tx *t)
 		emit(t, EB_MOV64_REG(BPF_REG_1, R_CTX));
 		emit(t, EB_MOV32_IMM(BPF_REG_2, 0));
 		emit(t, EB_MOV64_REG(BPF_REG_3, R_FP));
-		emit(t, EB_ALU64_IMM(BPF_ADD, BPF_REG_3, MEM_BASE - (int)t->win));
+		emit(t, EB_ALU64_IMM(BPF_ADD, BPF_REG_3, MEM_LO(t) - (int)t->win));
 		emit(t, EB_MOV64_REG(BPF_REG_4, R_WLEN));
 		emit(t, EB_CALL(BPF_FUNC_skb_load_bytes));
 	}
@@ -824,6 +1091,9 @@ static void emit_prologue(struct tx *t)
 		emit(t, EB_MOV32_IMM(R_X, 0));
 	for (unsigned i = 0; i < t->nsets; i++)
 		emit(t, EB_ST_MEM(BPF_W, R_FP, flag_off(t, i), 0));
+	for (unsigned e = 0; t->cache.use && e < t->cache.nent; e++)
+		if (t->cache.ent[e].init)
+			emit(t, EB_ST_MEM(BPF_W, R_FP, slot_off(t, e), 0));
 	/* zero the slots that are read: valid programs write first, but the
 	 * verifier (without CAP_PERFMON) refuses any uninitialised stack read */
 	for (unsigned i = 0; i < t->len; i++) {
@@ -833,10 +1103,14 @@ static void emit_prologue(struct tx *t)
 			read[t->in[i].k] = 1;
 	}
 	for (int s = 0; s < EB_MEMWORDS; s += 2) {
-		if (read[s] && read[s + 1])
-			emit(t, EB_ST_MEM(BPF_DW, R_FP, mem_off((uint32_t)s), 0));
-		else if (read[s] || read[s + 1])
-			emit(t, EB_ST_MEM(BPF_W, R_FP, mem_off((uint32_t)(read[s] ? s : s + 1)), 0));
+		if (read[s] && read[s + 1] && MEM_SLOT(t) == 4) {
+			emit(t, EB_ST_MEM(BPF_DW, R_FP, mem_off(t, (uint32_t)s), 0));
+		} else {
+			if (read[s])
+				emit(t, EB_ST_MEM(BPF_W, R_FP, mem_off(t, (uint32_t)s), 0));
+			if (read[s + 1])
+				emit(t, EB_ST_MEM(BPF_W, R_FP, mem_off(t, (uint32_t)s + 1), 0));
+		}
 	}
 }
 
@@ -884,14 +1158,26 @@ int eb_translate_sets(const struct sniff_insn *insns, unsigned len, unsigned fla
 		return -ENOMEM;
 	}
 	mark_reachable(&t);
-	if (!(flags & EB_F_NO_WINDOW))
+	if ((flags & EB_F_FORCE_WINDOW) && !(flags & EB_F_NO_WINDOW))
 		t.win = window_size(&t);
+	else if (!(flags & EB_F_NO_DIRECT) && (t.ki = eb_kinfo()) != NULL)
+		; /* every load is a plain one or its helper: nothing to share */
+	else if (!(flags & (EB_F_NO_CACHE | EB_F_LOOP)) && len <= EB_CACHE_INSNS &&
+		 eb_cache_plan(insns, len, t.reach, &t.cache) < 0)
+		t.err = -ENOMEM;
 
 	run_pass(&t);              /* pass one: measure, fill addrs[] */
 	if (t.win && t.n > INT16_MAX && !(flags & EB_F_FORCE_WINDOW)) {
 		/* without the window no program needs gotol (kernel >= 6.4):
 		 * at most 6 eBPF instructions per classic one */
 		t.win = 0;
+		run_pass(&t);
+	}
+	if (t.cache.use && t.n > EB_GOTO_MAX) {
+		/* a far `ja` would need gotol (kernel >= 6.4) where the plain
+		 * translation may not: long programs go without the cache (the
+		 * direct path stays: its kernels all have gotol) */
+		eb_cache_free(&t.cache);
 		run_pass(&t);
 	}
 	measured = t.n;
@@ -906,6 +1192,7 @@ int eb_translate_sets(const struct sniff_insn *insns, unsigned len, unsigned fla
 		t.err = -EFAULT;   /* the passes disagree: a translator bug */
 	free(t.addrs);
 	free(t.reach);
+	eb_cache_free(&t.cache);
 	if (t.err) {
 		free(t.out);
 		return t.err;

@@ -35,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 /* libpcap's struct bpf_insn and the kernel's eBPF one share a name */
@@ -51,8 +52,14 @@
 #define BIGPKT 700
 
 /* Translation variants every comparison covers. */
-static const unsigned flagsets[4] = { 0, EB_F_NO_WINDOW, EB_F_FORCE_WINDOW,
-				      EB_F_FORCE_WINDOW | EB_F_LONG_JA };
+static const unsigned flagsets[] = {
+	0,                                    /* direct reads where possible */
+	EB_F_NO_DIRECT,                       /* helper calls, shared and widened */
+	EB_F_NO_DIRECT | EB_F_NO_CACHE,       /* one helper call per load */
+	EB_F_FORCE_WINDOW,
+	EB_F_FORCE_WINDOW | EB_F_LONG_JA,
+};
+#define NFLAGSETS (sizeof(flagsets) / sizeof(flagsets[0]))
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -146,7 +153,7 @@ static void pkts_add(struct pkts *b, const uint8_t *pkt, unsigned len)
 /* Both oracles agree on this program for these packets, with every flag. */
 static void check_prog_pcap(const struct sniff_insn *p, unsigned n, const struct pkts *b)
 {
-	for (unsigned f = 0; f < 4; f++) {
+	for (unsigned f = 0; f < NFLAGSETS; f++) {
 		unsigned flags = flagsets[f];
 		int fd = load_prog(p, n, flags);
 
@@ -198,12 +205,18 @@ static uint32_t rconst(struct rng *g)
 	}
 }
 
+/* Each program's loads crowd around one base half of the time, so that they
+ * overlap: what the translator's load sharing and widening feed on. */
+static uint32_t cluster_base;
+
 /* Offsets libpcap and the kernel read alike: never near SKF_NET_OFF or
  * SKF_LL_OFF (kernel-only ranges) nor in the ancillary range. */
 static uint32_t roff(struct rng *g)
 {
 	static const uint32_t far[] = { 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xc0000000 };
 
+	if (below(g, 2))
+		return cluster_base + below(g, 10);
 	if (below(g, 16))
 		return below(g, MAXPKT / 2 + 8);
 	return far[below(g, 5)];
@@ -397,6 +410,7 @@ static unsigned gen_prog(struct gen *G, unsigned body)
 	unsigned i, nslots = below(g, 5);
 
 	G->n = 0;
+	cluster_base = below(g, MAXPKT / 2);
 	memset(G->written, 0, sizeof(G->written));
 	for (i = 0; i < nslots; i++) {
 		unsigned s = below(g, 16);
@@ -432,9 +446,44 @@ static unsigned gen_prog(struct gen *G, unsigned body)
 	return G->n;
 }
 
+static unsigned gen_packet_len(struct rng *g, uint8_t *pkt, unsigned len);
+
 static unsigned gen_packet(struct rng *g, uint8_t *pkt, unsigned max)
 {
-	unsigned len = below(g, 8) ? below(g, max + 1) : below(g, 16);
+	return gen_packet_len(g, pkt, below(g, 8) ? below(g, max + 1) : below(g, 16));
+}
+
+/* A length at a boundary of one of the program's loads: its end (k + size,
+ * plus X for ld [x + k] after ldx #imm) -1 .. +3, where a translation that
+ * widens a load or assumes a length would show it. */
+static unsigned gen_packet_edge(struct gen *G, uint8_t *pkt, unsigned max)
+{
+	struct rng *g = G->g;
+
+	for (int tries = 0; tries < 8; tries++) {
+		unsigned pc = below(g, G->n);
+		const struct sniff_insn *in = &G->p[pc];
+		uint64_t end;
+
+		if (BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_ABS)
+			end = (uint64_t)in->k + (BPF_SIZE(in->code) == BPF_W ? 4 :
+						 BPF_SIZE(in->code) == BPF_H ? 2 : 1);
+		else if (in->code == (BPF_LDX | BPF_B | BPF_MSH))
+			end = (uint64_t)in->k + 1;
+		else if (BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_IND && pc > 0 &&
+			 G->p[pc - 1].code == (BPF_LDX | BPF_W | BPF_IMM))
+			end = (uint64_t)G->p[pc - 1].k + in->k + 4;
+		else
+			continue;
+		end = end + below(g, 5);
+		if (end >= 1 && end - 1 <= max)
+			return gen_packet_len(g, pkt, (unsigned)(end - 1));
+	}
+	return gen_packet(g, pkt, max);
+}
+
+static unsigned gen_packet_len(struct rng *g, uint8_t *pkt, unsigned len)
+{
 
 	for (unsigned i = 0; i < len; i++) {
 		switch (below(g, 4)) {
@@ -491,11 +540,12 @@ START_TEST(prop_vs_libpcap)
 	G.kernel = 0;
 	for (unsigned i = 0; i < nprogs; i++) {
 		unsigned n = gen_prog(&G, 1 + below(&g, i % 10 == 0 ? 200 : 24));
-		unsigned flags = flagsets[below(&g, 4)];
+		unsigned flags = flagsets[below(&g, NFLAGSETS)];
 		int fd = load_prog(G.p, n, flags);
 
 		for (unsigned j = 0; j < npkts; j++) {
-			unsigned len = gen_packet(&g, pkt, MAXPKT);
+			unsigned len = j & 1 ? gen_packet_edge(&G, pkt, MAXPKT)
+				: gen_packet(&g, pkt, MAXPKT);
 			uint32_t want = run_pcap(G.p, pkt, len), got = run_kernel(fd, pkt, len);
 
 			runs++;
@@ -591,7 +641,7 @@ START_TEST(prop_vs_kernel_classic)
 	G.g = &g;
 	G.kernel = 1;
 	for (unsigned i = 0; i < nprogs; i++) {
-		unsigned n = gen_prog(&G, 1 + below(&g, 30)), flags = flagsets[below(&g, 4)];
+		unsigned n = gen_prog(&G, 1 + below(&g, 30)), flags = flagsets[below(&g, NFLAGSETS)];
 		int fd, r;
 
 		r = attach_classic(uc.rx, G.p, n);
@@ -603,7 +653,8 @@ START_TEST(prop_vs_kernel_classic)
 		ck_assert_int_eq(attach_ebpf(ue.rx, fd), 0);
 		close(fd);
 		for (unsigned j = 0; j < npkts; j++) {
-			unsigned len = gen_packet(&g, pkt, j & 1 ? BIGPKT : MAXPKT);
+			unsigned len = j % 3 == 2 ? gen_packet_edge(&G, pkt, MAXPKT)
+				: gen_packet(&g, pkt, j & 1 ? BIGPKT : MAXPKT);
 			long want = upair_verdict(&uc, pkt, len), got = upair_verdict(&ue, pkt, len);
 
 			runs++;
@@ -659,7 +710,7 @@ START_TEST(kernel_only_semantics)
 
 		while (BPF_CLASS(p[n - 1].code) != BPF_RET)
 			n++;
-		for (unsigned f = 0; f < 4; f++) {
+		for (unsigned f = 0; f < NFLAGSETS; f++) {
 			unsigned flags = flagsets[f];
 			int fd = load_prog(p, n, flags);
 			long want, got;
@@ -784,8 +835,9 @@ START_TEST(long_program_far_jumps)
 	ck_assert_int_eq(eb_translate_ex(p, n, EB_F_FORCE_WINDOW, &e, NULL), 0);
 	ck_assert_uint_gt(e.len, 32768); /* the jump really is beyond s16 */
 	sniff_ebpf_free(&e);
-	/* unforced, the window goes and no gotol is needed (older kernels) */
-	ck_assert_int_eq(eb_translate_ex(p, n, 0, &e, NULL), 0);
+	/* unforced, the window goes and no gotol is needed (older kernels, which
+	 * have no direct packet reads either) */
+	ck_assert_int_eq(eb_translate_ex(p, n, EB_F_NO_DIRECT, &e, NULL), 0);
 	ck_assert_uint_lt(e.len, 32768);
 	for (unsigned j = 0; j < e.len; j++)
 		ck_assert_uint_ne(e.insns[j].code, BPF_JMP32 | BPF_JA);
@@ -1053,7 +1105,7 @@ START_TEST(ancillary_af_packet)
 			close(fd);
 		}
 	}
-	for (unsigned f = 0; f < 4; f++) {
+	for (unsigned f = 0; f < NFLAGSETS; f++) {
 		struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = ifa, .sll_halen = 6 };
 		uint32_t mark = f * 0x11223344u;
 		/* whole TCIs: priority and DEI bits too */
@@ -1409,7 +1461,7 @@ START_TEST(load_with_cap_bpf_only)
 	G.g = &g;
 	for (unsigned i = 0; i < 2000; i++) {
 		unsigned n = gen_prog(&G, 1 + below(&g, 40));
-		unsigned flags = flagsets[below(&g, 4)];
+		unsigned flags = flagsets[below(&g, NFLAGSETS)];
 		int fd = load_prog(G.p, n, flags);
 		unsigned len = gen_packet(&g, pkt, MAXPKT);
 		uint32_t want = run_pcap(G.p, pkt, len), got = run_kernel(fd, pkt, len);
@@ -1559,6 +1611,90 @@ START_TEST(public_api_args)
 }
 END_TEST
 
+/* The direct path (ebpf/btf.c) is what the tests above run with flags 0
+ * when it is available: check that it is, here, as root, and that our BTF
+ * reader found what bpftool finds. Without it flags 0 falls back to helper
+ * calls, which the other flag sets cover anyway. */
+START_TEST(direct_path_in_use)
+{
+	static const struct sniff_insn p[] = {
+		{ BPF_LD | BPF_H | BPF_ABS, 0, 0, 12 },
+		{ BPF_LDX | BPF_B | BPF_MSH, 0, 0, 14 },
+		{ BPF_LD | BPF_W | BPF_IND, 0, 0, 14 },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	const struct eb_kinfo *ki;
+	struct sniff_ebpf_prog e;
+	char line[256];
+	unsigned found = 0;
+	FILE *f;
+
+	if (!test_have_bpf(__func__, 1))
+		return;
+	ki = eb_kinfo();
+	if (!ki) {
+		struct utsname u;
+		int major = 0, minor = 0;
+
+		uname(&u);
+		sscanf(u.release, "%d.%d", &major, &minor);
+		fprintf(stderr, "SKIP %s: no direct packet reads on kernel %s (eBPF uses helper "
+			"calls only)\n", __func__, u.release);
+		/* 6.18 has them (measured); older kernels may not */
+		ck_assert_msg(!test_ci_mode() || major * 100 + minor < 618,
+			      "CI=true: direct reads expected on %s", u.release);
+		return;
+	}
+	ck_assert_int_eq(eb_translate_ex(p, 4, 0, &e, NULL), 0);
+	for (unsigned i = 0; i < e.len; i++)
+		found += e.insns[i].code == (BPF_JMP | BPF_CALL) &&
+			 e.insns[i].src_reg == BPF_PSEUDO_KFUNC_CALL && e.insns[i].imm == ki->cast_id;
+	ck_assert_uint_eq(found, 1);
+	sniff_ebpf_free(&e);
+	ck_assert_int_eq(eb_translate_ex(p, 4, EB_F_NO_DIRECT, &e, NULL), 0);
+	for (unsigned i = 0; i < e.len; i++)
+		ck_assert_uint_ne(e.insns[i].src_reg == BPF_PSEUDO_KFUNC_CALL, 1);
+	sniff_ebpf_free(&e);
+	/* what bpftool reads in the same BTF */
+	if (system("bpftool version >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "SKIP %s: no bpftool to check the BTF reader\n", __func__);
+		ck_assert_msg(!test_ci_mode(), "bpftool missing and CI=true");
+		return;
+	}
+	f = popen("bpftool btf dump file /sys/kernel/btf/vmlinux | grep -A40 -E "
+		  "\"FUNC 'bpf_cast_to_kern_ctx'|STRUCT 'sk_buff' size\"", "r");
+	ck_assert(f != NULL);
+	found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		int id, bits, end = 0;
+		char name[64];
+
+		if (sscanf(line, "[%d] FUNC 'bpf_cast_to_kern_ctx'%n", &id, &end) == 1 && end) {
+			ck_assert_int_eq(id, ki->cast_id);
+			found |= 1;
+		} else if (sscanf(line, " '%63[a-z_]' type_id=%*d bits_offset=%d", name, &bits) == 2 &&
+			   !(found & 16)) {
+			int want = -1, bit = 0;
+
+			if (strcmp(name, "len") == 0)
+				want = ki->off_len, bit = 2;
+			else if (strcmp(name, "data_len") == 0)
+				want = ki->off_data_len, bit = 4;
+			else if (strcmp(name, "data") == 0)
+				want = ki->off_data, bit = 8;
+			else if (strcmp(name, "truesize") == 0)
+				found |= 16; /* past sk_buff's fields we use */
+			if (bit) {
+				ck_assert_int_eq(bits / 8, want);
+				found |= (unsigned)bit;
+			}
+		}
+	}
+	pclose(f);
+	ck_assert_uint_eq(found & 15, 15);
+}
+END_TEST
+
 static Suite *ebpf_suite(void)
 {
 	Suite *s = suite_create("ebpf");
@@ -1567,6 +1703,7 @@ static Suite *ebpf_suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, hand_cases);
+	tcase_add_test(tc, direct_path_in_use);
 	tcase_add_test(tc, long_program_far_jumps);
 	tcase_add_test(tc, ancillary_test_run);
 	tcase_add_test(tc, ancillary_random);
