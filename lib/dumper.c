@@ -5,7 +5,8 @@
  * stdio: records are either copied into our buffer (sniff_dumper__write, the
  * caller's data lives only during the call) or referenced where they lie
  * (dumper_add_ref, used by the capture loop on ring data that stays put until
- * dumper_commit) and written with one writev per batch. Either way every
+ * dumper_commit, with the record header written into the ring just in front
+ * of the packet) and written with one writev per batch. Either way every
  * write(2) carries whole records, so a reader that opens the file after any
  * flush reads it to its last packet, even if the writer then dies. Writing to
  * stdout (or with packet buffering, tcpdump -U) flushes after every record.
@@ -22,7 +23,10 @@
 #include "lib.h"
 
 #define BUF_SZ (1u << 20)                  /* copied records */
-#define REF_MAX 512                        /* referenced records per writev */
+/* Records referenced in the ring per writev: one iovec each, and 512 iovecs
+ * (8 KiB) are what the kernel still copies into a slab object; 1024 made every
+ * writev allocate and clear pages. */
+#define REF_MAX 512
 
 struct rec_hdr {                           /* struct pcap_sf_pkthdr, host order */
 	uint32_t sec, frac, caplen, len;
@@ -39,8 +43,7 @@ struct sniff_dumper {
 	uint8_t *buf;
 	size_t used;
 	unsigned nref;                         /* referenced records pending */
-	struct rec_hdr ref_hdr[REF_MAX];
-	struct iovec iov[2 * REF_MAX];
+	struct iovec iov[REF_MAX];
 };
 
 static void set_err(char *errbuf, size_t sz, const char *fmt, const char *a, const char *b)
@@ -171,21 +174,22 @@ int dumper_commit(struct sniff_dumper *d)
 		unsigned n = d->nref;
 
 		d->nref = 0;
-		return write_all(d, d->iov, 2 * (int)n);
+		return write_all(d, d->iov, (int)n);
 	}
 	return 0;
 }
 
-int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr,
-		   const uint8_t *data)
+int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8_t *data)
 {
 	unsigned i = d->nref;
+	struct rec_hdr r;
 
-	fill_hdr(d, &d->ref_hdr[i], hdr);
-	d->iov[2 * i].iov_base = &d->ref_hdr[i];
-	d->iov[2 * i].iov_len = sizeof(d->ref_hdr[i]);
-	d->iov[2 * i + 1].iov_base = (void *)(uintptr_t)data;
-	d->iov[2 * i + 1].iov_len = hdr->caplen;
+	/* The header goes in the DUMPER_ROOM bytes the ring leaves in front of
+	 * the packet, so that header and data are one piece of memory. */
+	fill_hdr(d, &r, hdr);
+	memcpy(data - sizeof(r), &r, sizeof(r));
+	d->iov[i].iov_base = data - sizeof(r);
+	d->iov[i].iov_len = sizeof(r) + hdr->caplen;
 	d->nref = i + 1;
 	if (d->err)
 		return d->err;

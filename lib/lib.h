@@ -39,6 +39,7 @@ struct cap_ring {
 	unsigned block;        /* the block to read next */
 	unsigned pkt_left;     /* packets of the current user block not delivered yet */
 	uint8_t *pkt;          /* next packet in the current user block (NULL: none open) */
+	uint8_t *pf, *pf_end;  /* prefetched up to pf, of the current block's data */
 	unsigned held;         /* blocks read but kept from the kernel: their data is
 				  referenced by records not written yet (dump) */
 };
@@ -107,9 +108,10 @@ int workers_activate(struct sniff_capture *group);
 long workers_loop(struct sniff_capture *group, long count, sniff_packet_cb cb, void *user);
 
 /* ---- dumper.c: records referenced in place, written by dumper_commit.
- * dumper_add_ref returns 1 when the caller must commit now, 0, or -errno. */
-int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr,
-		   const uint8_t *data);
+ * dumper_add_ref writes the record header into the DUMPER_ROOM bytes in front
+ * of DATA; it returns 1 when the caller must commit now, 0, or -errno. */
+#define DUMPER_ROOM 16                 /* struct pcap_sf_pkthdr */
+int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8_t *data);
 int dumper_commit(struct sniff_dumper *d);
 
 /* ---- cooked.c */

@@ -39,3 +39,7 @@ examples_nullcap_SOURCES = examples/nullcap.c
 examples_nullcap_LDADD = libsniff.la
 TESTS += tests/test_example.sh
 EXTRA_DIST += tests/test_example.sh
+
+# sniff -D against tcpdump -D in a namespace of known interfaces (h15)
+TESTS += tests/iflist.sh
+EXTRA_DIST += tests/iflist.sh

@@ -46,6 +46,10 @@
 /* Largest frame a packet socket is handed on usual links: a 64 KiB GSO/GRO
  * super-packet plus its link header (and room for a VLAN tag we put back). */
 #define FRAME_MAX (65536u + 18u)
+/* How far ahead of the packet being read its block is prefetched: far enough
+ * for a line to arrive from the other CPU before it is read (tens of packets),
+ * near enough to stay in L1. */
+#define PREFETCH_AHEAD 4096
 
 static unsigned pow2_at_least(size_t n)
 {
@@ -61,7 +65,10 @@ int ring_setup(struct sniff_capture *cap)
 	struct tpacket_req3 req = { 0 };
 	struct cap_ring *r = &cap->ring;
 	size_t need, snap = cap->snaplen < FRAME_MAX ? cap->snaplen : FRAME_MAX;
-	int v3 = TPACKET_V3, reserve = cap->cooked ? COOKED_HDR_LEN : VLAN_TAG_LEN;
+	/* The kernel leaves at least the reserve free between the address and
+	 * the packet: room for what we put in front of it (a VLAN tag or the
+	 * cooked header, then a file's record header). */
+	int v3 = TPACKET_V3, reserve = (cap->cooked ? COOKED_HDR_LEN : VLAN_TAG_LEN) + DUMPER_ROOM;
 	void *map;
 
 	if (setsockopt(cap->fd, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)) < 0) {
@@ -146,6 +153,8 @@ static struct tpacket3_hdr *ring_head(struct cap_ring *r)
 			return NULL;
 		r->pkt_left = b->hdr.bh1.num_pkts;
 		r->pkt = (uint8_t *)b + b->hdr.bh1.offset_to_first_pkt;
+		r->pf = (uint8_t *)((uintptr_t)r->pkt & ~(uintptr_t)63);
+		r->pf_end = (uint8_t *)b + b->hdr.bh1.blk_len;
 		if (!r->pkt_left) {
 			r->held++;
 			r->block = (r->block + 1) % r->block_nr;
@@ -171,10 +180,15 @@ static void ring_next(struct cap_ring *r, int hold)
 
 	r->pkt += h->tp_next_offset;
 	if (--r->pkt_left) {
-		/* The headers ahead were written by another CPU: ask for them early,
-		 * reading them is most of what a capture to a file costs. */
-		__builtin_prefetch(r->pkt + 8192);
-		__builtin_prefetch(r->pkt + 8192 + 64);
+		/* The headers ahead were written by another CPU: reading them is
+		 * most of what a capture to a file costs. Where the next ones lie
+		 * is known only from these, so every line of the block up to
+		 * PREFETCH_AHEAD bytes ahead is asked for, once. */
+		uint8_t *to = r->pkt + PREFETCH_AHEAD < r->pf_end ? r->pkt + PREFETCH_AHEAD :
+			r->pf_end;
+
+		for (; r->pf < to; r->pf += 64)
+			__builtin_prefetch(r->pf);
 		return;
 	}
 	r->held++;
@@ -207,6 +221,28 @@ struct run {
 	int64_t batch_start_us;  /* when that batch began */
 };
 
+/* The kernel strips VLAN tags into the ring metadata: put it back into the
+ * data, in the PACKET_RESERVE bytes left free in front of the frame. */
+static inline void vlan_put_back(const struct sniff_capture *cap, const struct tpacket3_hdr *h,
+				 struct sniff_pkthdr *hdr, uint8_t **data)
+{
+	uint16_t tpid = h->tp_status & TP_STATUS_VLAN_TPID_VALID ?
+		h->hv1.tp_vlan_tpid : ETH_P_8021Q;
+
+	hdr->vlan_valid = 1;
+	hdr->vlan_tci = h->hv1.tp_vlan_tci;
+	hdr->vlan_tpid = tpid;
+	if (cap->linktype == SNIFF_DLT_EN10MB && hdr->caplen >= 2 * ETH_ALEN) {
+		uint16_t tag[2] = { htons(tpid), htons(h->hv1.tp_vlan_tci) };
+
+		memmove(*data - VLAN_TAG_LEN, *data, 2 * ETH_ALEN);
+		*data -= VLAN_TAG_LEN;
+		memcpy(*data + 2 * ETH_ALEN, tag, sizeof(tag));
+		hdr->caplen += VLAN_TAG_LEN;
+		hdr->len += VLAN_TAG_LEN;
+	}
+}
+
 /* Deliver one frame; returns 1 when it was delivered. */
 static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hdr *h)
 {
@@ -231,24 +267,8 @@ static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hd
 			return 0;
 		}
 	}
-	if (h->tp_status & TP_STATUS_VLAN_VALID || h->hv1.tp_vlan_tci) {
-		uint16_t tpid = h->tp_status & TP_STATUS_VLAN_TPID_VALID ?
-			h->hv1.tp_vlan_tpid : ETH_P_8021Q;
-
-		hdr.vlan_valid = 1;
-		hdr.vlan_tci = h->hv1.tp_vlan_tci;
-		hdr.vlan_tpid = tpid;
-		if (cap->linktype == SNIFF_DLT_EN10MB && hdr.caplen >= 2 * ETH_ALEN) {
-			uint16_t tag[2] = { htons(tpid), htons(h->hv1.tp_vlan_tci) };
-
-			/* PACKET_RESERVE left these 4 bytes free in front of the frame. */
-			memmove(data - VLAN_TAG_LEN, data, 2 * ETH_ALEN);
-			data -= VLAN_TAG_LEN;
-			memcpy(data + 2 * ETH_ALEN, tag, sizeof(tag));
-			hdr.caplen += VLAN_TAG_LEN;
-			hdr.len += VLAN_TAG_LEN;
-		}
-	}
+	if (h->tp_status & TP_STATUS_VLAN_VALID || h->hv1.tp_vlan_tci)
+		vlan_put_back(cap, h, &hdr, &data);
 	if (cap->cooked) {
 		/* tp_mac == tp_net on a SOCK_DGRAM socket; PACKET_RESERVE made room */
 		data = cooked_header(data, sll);
@@ -263,7 +283,7 @@ static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hd
 	}
 	cap->st.captured++;
 	if (rs->d) {
-		int r = dumper_add_ref(rs->d, &hdr, data);
+		int r = dumper_add_ref(rs->d, &hdr, data); /* DUMPER_ROOM: see ring_setup */
 
 		if (r < 0 && !rs->err)
 			rs->err = r;
@@ -366,6 +386,70 @@ static int sock_error(struct sniff_capture *cap)
 	return -soerr;
 }
 
+/* One ring written to a file, every packet kept (no skipping or filtering
+ * here): the packets go to the dumper a block at a time, in a loop that
+ * touches nothing but the packet headers and the dumper. Same contract as
+ * run_some. */
+static long dump_fast(struct run *rs, long max, int *wait_ms, int honour_break)
+{
+	struct sniff_capture *cap = rs->m[0];
+	struct cap_ring *r = &cap->ring;
+	long got = 0;
+
+	if (rs->draining) {
+		uint64_t done = cap->st.captured + cap->skipped;
+
+		if (done >= cap->stop_at) {
+			*wait_ms = -1;
+			return 0;
+		}
+		if ((uint64_t)max > cap->stop_at - done)
+			max = (long)(cap->stop_at - done);
+	}
+	while (got < max && !rs->err) {
+		long k;
+
+		if (!ring_head(r)) {
+			*wait_ms = -1;
+			return got;
+		}
+		k = (long)r->pkt_left < max - got ? (long)r->pkt_left : max - got;
+		got += k;
+		rs->pkts += k;
+		cap->st.captured += (uint64_t)k;
+		while (k--) {
+			struct tpacket3_hdr *h = (struct tpacket3_hdr *)(void *)r->pkt;
+			uint8_t *data = (uint8_t *)h + h->tp_mac;
+			struct sniff_pkthdr hdr = {
+				.ts_ns = ts_of(h),
+				.caplen = h->tp_snaplen,
+				.len = h->tp_len,
+			};
+			int e;
+
+			if (h->tp_status & TP_STATUS_VLAN_VALID || h->hv1.tp_vlan_tci)
+				vlan_put_back(cap, h, &hdr, &data);
+			if (hdr.caplen > cap->snaplen)
+				hdr.caplen = cap->snaplen;
+			e = dumper_add_ref(rs->d, &hdr, data);
+			ring_next(r, 1);
+			if (e) {
+				if (e < 0 && !rs->err)
+					rs->err = e;
+				commit(rs);
+			}
+		}
+		rs->blocks += !r->pkt;
+		if (r->held >= r->block_nr / 2)
+			commit(rs);
+		if (honour_break && atomic_load_explicit(&rs->group->break_req,
+							 memory_order_relaxed))
+			break;
+	}
+	*wait_ms = 0;
+	return got;
+}
+
 /* Deliver what pick() allows; returns packets delivered, with *wait_ms set
  * when it stopped because it must wait. */
 static long run_some(struct run *rs, long max, int *wait_ms, int honour_break)
@@ -373,6 +457,9 @@ static long run_some(struct run *rs, long max, int *wait_ms, int honour_break)
 	long got = 0;
 	int i;
 
+	if (rs->n == 1 && rs->d && !rs->m[0]->skip_outgoing && !rs->m[0]->lo_ifindex &&
+	    !rs->m[0]->cooked && !rs->m[0]->prog.len)
+		return dump_fast(rs, max, wait_ms, honour_break);
 	while (got < max && !rs->err) {
 		struct cap_ring *r;
 
@@ -402,20 +489,23 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* How long to sleep before looking at the rings again, in ms (0: wait for
- * the kernel's wake-up instead). Each wake-up costs the reader more than a
- * whole block of packets does; when packets come fast, blocks fill anyway and
+/* How long to sleep before looking at the rings again, in us (0: wait for
+ * the kernel's wake-up instead; in us because a pause cut to whole ms is paid
+ * in more wake-ups). Each wake-up costs the reader more than a whole block of
+ * packets does; when packets come fast, blocks fill anyway and
  * a pause lets several pile up, so one wake-up serves them all.
- * Bounds: a packet arriving during the pause waits at most the pause (4/5 of
+ * Bounds: a packet arriving during the pause waits at most the pause (7/10 of
  * latency_ms); the block the kernel is filling now must be looked at before
- * its first packet is 9/10 of latency_ms old (its contents become ours when
+ * its first packet is 8/10 of latency_ms old (its contents become ours when
  * it fills, which may happen during the pause); and at the rate just seen,
- * half the ring must not fill, so the pause never costs a drop. */
-static int pause_ms(struct run *rs)
+ * half the ring must not fill, so the pause never costs a drop. A packet the
+ * merge holds back (its ring's head, waiting for the other rings) must be
+ * looked at again before it is 8/10 of latency_ms old. */
+static int64_t pause_us(struct run *rs)
 {
 	int64_t now = now_us(), took = now - rs->batch_start_us;
 	int64_t lat_us = (int64_t)rs->group->opts.latency_ms * 1000;
-	int64_t us = lat_us * 4 / 5;
+	int64_t us = lat_us * 7 / 10;
 	uint64_t real = 0;
 	int i;
 
@@ -435,6 +525,17 @@ static int pause_ms(struct run *rs)
 		uint64_t first;
 		int64_t left;
 
+		if (!real)
+			real = realtime_ns() / 1000u;
+		if (r->pkt) {
+			/* merging: this ring's head waits for the others; the
+			 * pause must end before it is 8/10 of latency_ms old */
+			left = (int64_t)(ts_of((const void *)r->pkt) / 1000u - real) +
+				lat_us * 8 / 10;
+			if (left < us)
+				us = left;
+			continue;
+		}
 		if (__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) {
 			us = 0; /* more to read already */
 			break;
@@ -446,16 +547,14 @@ static int pause_ms(struct run *rs)
 		first = (uint64_t)__atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_sec, __ATOMIC_RELAXED) *
 			1000000u + __atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_nsec,
 						   __ATOMIC_RELAXED) / 1000u;
-		if (!real)
-			real = realtime_ns() / 1000u;
-		left = (int64_t)(first - real) + lat_us * 9 / 10;
+		left = (int64_t)(first - real) + lat_us * 8 / 10;
 		if (left < us)
 			us = left;
 	}
 	rs->blocks = 0;
 	rs->pkts = 0;
 	rs->batch_start_us = now;
-	return us >= 1000 ? (int)(us / 1000) : 0;
+	return us >= 1000 ? us : 0;
 }
 
 /* Before sleeping: the file gets the batch, the kernel every block we hold
@@ -560,7 +659,7 @@ long ring_run(struct sniff_capture *group, struct sniff_capture **m, int n, long
 	group->hold_stats = 0;
 	rs.batch_start_us = now_us();
 	for (;;) {
-		int pause;
+		int64_t pause;
 
 		if (atomic_load(&group->break_req))
 			break;
@@ -569,11 +668,16 @@ long ring_run(struct sniff_capture *group, struct sniff_capture **m, int n, long
 			goto out;
 		if (!wait_ms)
 			continue; /* a break request: checked at the top */
-		pause = wait_ms < 0 ? pause_ms(&rs) : 0;
+		/* also while the merge waits for a ring whose block is still
+		 * open: at a high rate, sleeping until several blocks have filled
+		 * costs one wake-up instead of one per block per ring */
+		pause = pause_us(&rs);
 		if (pause) {
+			struct timespec ts = { pause / 1000000, pause % 1000000 * 1000 };
+
 			/* only a break ends the pause early */
 			settle(&rs);
-			if (poll(&rs.pfd[n], 1, pause) < 0 && errno != EINTR) {
+			if (ppoll(&rs.pfd[n], 1, &ts, NULL) < 0 && errno != EINTR) {
 				err = -errno;
 				goto out;
 			}

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/ethtool.h>
+#include <linux/if_arp.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -117,36 +120,184 @@ static const char *default_iface(char *buf, size_t sz)
 	return found;
 }
 
+/* One line of `sniff -D`, with what libpcap 1.10's pcap_findalldevs knows. */
+struct iface {
+	char name[IF_NAMESIZE];
+	unsigned flags;                    /* IF_* below */
+	unsigned merit;                    /* lower sorts first */
+};
+
+enum {
+	IF_UP = 1, IF_RUNNING = 2, IF_LOOPBACK = 4, IF_WIRELESS = 8,
+	IF_STATUS_UNKNOWN = 0,             /* the status bits, as libpcap's */
+	IF_CONNECTED = 0x10, IF_DISCONNECTED = 0x20, IF_NOT_APPLICABLE = 0x30,
+	IF_STATUS = 0x30,
+};
+
+static int sysfs_exists(const char *name, const char *leaf)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, leaf);
+	return access(path, F_OK) == 0;
+}
+
+static unsigned sysfs_type(const char *name)
+{
+	char path[96];
+	unsigned type = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/type", name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%u", &type) != 1)
+			type = 0;
+		fclose(f);
+	}
+	return type;
+}
+
+/* libpcap's get_if_flags: wireless or not, then the link state the driver
+ * reports (ETHTOOL_GLINK); "not applicable" where the question makes no
+ * sense (loopback, drivers without the call). */
+static unsigned if_status(int fd, const char *name, unsigned flags)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GLINK };
+	struct ifreq ifr;
+
+	if (flags & IF_LOOPBACK)
+		return IF_NOT_APPLICABLE;
+	if (sysfs_exists(name, "wireless")) {
+		flags |= IF_WIRELESS;
+	} else {
+		switch (sysfs_type(name)) {
+		case ARPHRD_LOOPBACK:
+			return 0;
+		case ARPHRD_IRDA: case ARPHRD_IEEE80211: case ARPHRD_IEEE80211_PRISM:
+		case ARPHRD_IEEE80211_RADIOTAP: case ARPHRD_IEEE802154:
+		case ARPHRD_IEEE802154_MONITOR: case ARPHRD_6LOWPAN:
+			flags |= IF_WIRELESS;
+			break;
+		}
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		return (flags & IF_WIRELESS) |
+			(errno == EOPNOTSUPP || errno == EINVAL ? IF_NOT_APPLICABLE : 0);
+	return (flags & IF_WIRELESS) | (ev.data ? IF_CONNECTED : IF_DISCONNECTED);
+}
+
+/* libpcap's get_figure_of_merit: running, up, connected, not loopback first;
+ * "any" after the other usable ones; ties keep the kernel's order. */
+static unsigned if_merit(const struct iface *d)
+{
+	unsigned n = 0;
+
+	if (!(d->flags & IF_RUNNING))
+		n |= 0x80000000u;
+	if (!(d->flags & IF_UP))
+		n |= 0x40000000u;
+	if (!(d->flags & IF_WIRELESS) && (d->flags & IF_STATUS) == IF_DISCONNECTED)
+		n |= 0x20000000u;
+	if (d->flags & IF_LOOPBACK)
+		n |= 0x10000000u;
+	if (strcmp(d->name, "any") == 0)
+		n |= 0x08000000u;
+	return n;
+}
+
+static void print_iface(int n, const struct iface *d)
+{
+	static const struct { unsigned bit; const char *text; } tok[] = {
+		{ IF_UP, "Up" }, { IF_RUNNING, "Running" }, { IF_LOOPBACK, "Loopback" },
+		{ IF_WIRELESS, "Wireless" },
+	};
+	static const char *const wired[] = { ", Connection status unknown", ", Connected",
+					     ", Disconnected", "" };
+	static const char *const wireless[] = { ", Association status unknown",
+						", Associated", ", Not associated", "" };
+	const char *sep = "";
+	size_t i;
+
+	printf("%d.%s", n, d->name);
+	if (strcmp(d->name, "any") == 0)
+		printf(" (Pseudo-device that captures on all interfaces)");
+	if (d->flags) {
+		printf(" [");
+		for (i = 0; i < sizeof(tok) / sizeof(tok[0]); i++)
+			if (d->flags & tok[i].bit) {
+				printf("%s%s", sep, tok[i].text);
+				sep = ", ";
+			}
+		if (!*sep)
+			printf("none");
+		printf("%s]", (d->flags & IF_WIRELESS ? wireless : wired)
+		       [(d->flags & IF_STATUS) >> 4]);
+	}
+	putchar('\n');
+}
+
+/* tcpdump -D: every network interface and "any", in libpcap's order. The
+ * non-network sources libpcap may add (D-Bus, netfilter, Bluetooth) are
+ * left out: sniff cannot capture on them. */
 int cmd_list_ifaces(const struct sniff_cmd *cmd)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int n = 0;
+	struct iface *list;
+	size_t n = 0, k, j;
 
 	if (!ifs || fd < 0) {
 		cmd_error(cmd, "can't list interfaces: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		if (ifs)
+			if_freenameindex(ifs);
 		return 1;
 	}
-	for (i = ifs; i->if_index; i++) {
+	for (i = ifs; i->if_index; i++)
+		n++;
+	list = calloc(n + 1, sizeof(*list));
+	if (!list) {
+		cmd_error(cmd, "can't list interfaces: %s", strerror(errno));
+		if_freenameindex(ifs);
+		close(fd);
+		return 1;
+	}
+	for (n = 0, i = ifs; i->if_index; i++) {
+		struct iface *d = &list[n];
 		struct ifreq ifr;
-		const char *sep = " [";
 
 		memset(&ifr, 0, sizeof(ifr));
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
-		printf("%d.%s", ++n, i->if_name);
-		if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-			if (ifr.ifr_flags & IFF_UP) { printf("%sUp", sep); sep = ", "; }
-			if (ifr.ifr_flags & IFF_RUNNING) { printf("%sRunning", sep); sep = ", "; }
-			if (ifr.ifr_flags & IFF_LOOPBACK) { printf("%sLoopback", sep); sep = ", "; }
-			if (sep[0] == ',')
-				putchar(']');
-		}
-		putchar('\n');
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+			continue; /* gone meanwhile */
+		snprintf(d->name, sizeof(d->name), "%s", i->if_name);
+		d->flags = (ifr.ifr_flags & IFF_UP ? IF_UP : 0) |
+			(ifr.ifr_flags & IFF_RUNNING ? IF_RUNNING : 0) |
+			(ifr.ifr_flags & IFF_LOOPBACK ? IF_LOOPBACK : 0);
+		d->flags |= if_status(fd, d->name, d->flags);
+		n++;
 	}
-	/* tcpdump also lists the pseudo-device that captures on all interfaces. */
-	printf("%d.any (Pseudo-device that captures on all interfaces) [Up, Running]\n", ++n);
+	snprintf(list[n].name, sizeof(list[n].name), "any");
+	list[n++].flags = IF_UP | IF_RUNNING | IF_NOT_APPLICABLE;
+	/* a stable insertion sort, as libpcap inserts each device after the
+	 * ones whose figure is not worse */
+	for (k = 0; k < n; k++)
+		list[k].merit = if_merit(&list[k]);
+	for (k = 1; k < n; k++) {
+		struct iface t = list[k];
+
+		for (j = k; j > 0 && list[j - 1].merit > t.merit; j--)
+			list[j] = list[j - 1];
+		list[j] = t;
+	}
+	for (k = 0; k < n; k++)
+		print_iface((int)k + 1, &list[k]);
+	free(list);
 	if_freenameindex(ifs);
 	close(fd);
 	return 0;

@@ -469,6 +469,151 @@ START_TEST(test_latency)
 }
 END_TEST
 
+/* ---- latency after a burst and under a steady stream: the loop's pause
+ * (ring.c pause_ms) must not hold a packet past the 10 ms bound */
+
+#define PROBES 20
+#define PROBE_TAG_OFF 42                 /* where discard_frame puts the tag */
+
+struct probe_run {
+	struct sniff_capture *cap;
+	struct timespec seen[PROBES];
+	int got[PROBES];
+	long ret;
+	int stream;                          /* background sender: keep going */
+	int fd;
+	struct sockaddr_ll to;
+};
+
+static void probe_cb(void *user, const struct sniff_pkthdr *h, const uint8_t *data)
+{
+	struct probe_run *p = user;
+	unsigned tag;
+
+	if (h->caplen < PROBE_TAG_OFF + 2)
+		return;
+	tag = (unsigned)data[PROBE_TAG_OFF] << 8 | data[PROBE_TAG_OFF + 1];
+	if (tag < PROBES && !p->got[tag]) {
+		clock_gettime(CLOCK_MONOTONIC, &p->seen[tag]);
+		p->got[tag] = 1;
+	}
+}
+
+static void *probe_loop(void *arg)
+{
+	struct probe_run *p = arg;
+
+	p->ret = sniff_capture__loop(p->cap, -1, probe_cb, p);
+	return NULL;
+}
+
+/* About 20k frames a second until told to stop (bounded: 5 s). */
+static void *stream_sender(void *arg)
+{
+	struct probe_run *p = arg;
+	uint8_t frame[64];
+	size_t len = discard_frame(frame, 0xffff);
+	int i, j;
+
+	for (i = 0; i < 5000 && __atomic_load_n(&p->stream, __ATOMIC_RELAXED); i++) {
+		for (j = 0; j < 20; j++)
+			if (sendto(p->fd, frame, len, 0, (struct sockaddr *)&p->to, sizeof(p->to)) < 0)
+				return NULL;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* Send the probes one by one, spaced to land at different points of the
+ * pause; returns how many took 10 ms or more. */
+static int send_probes(struct probe_run *p, const char *what)
+{
+	struct timespec sent[PROBES];
+	uint8_t frame[64];
+	double worst = 0, sum = 0;
+	int i, late = 0, seen = 0;
+
+	memset(p->got, 0, sizeof(p->got));
+	for (i = 0; i < PROBES; i++) {
+		size_t len = discard_frame(frame, (uint16_t)i);
+
+		usleep(3000 + 1300 * (unsigned)(i % 5));
+		clock_gettime(CLOCK_MONOTONIC, &sent[i]);
+		ck_assert_int_eq(sendto(p->fd, frame, len, 0, (struct sockaddr *)&p->to,
+					sizeof(p->to)), (int)len);
+	}
+	usleep(200000);
+	for (i = 0; i < PROBES; i++) {
+		double ms;
+
+		if (!__atomic_load_n(&p->got[i], __ATOMIC_ACQUIRE))
+			continue;
+		seen++;
+		ms = ms_between(&sent[i], &p->seen[i]);
+		sum += ms;
+		if (ms > worst)
+			worst = ms;
+		late += ms >= 10.0;
+	}
+	fprintf(stderr, "latency %s: mean %.2f ms, worst %.2f ms over %d packets\n", what,
+		seen ? sum / seen : 0, worst, seen);
+	ck_assert_msg(seen == PROBES, "%s: %d of %d probes seen", what, seen, PROBES);
+	return late;
+}
+
+START_TEST(test_latency_after_burst)
+{
+	SNIFF_OPTS(sniff_capture_opts, o);
+	struct probe_run p = { 0 };
+	struct sniff_stats st;
+	uint8_t frame[64];
+	size_t len = discard_frame(frame, 0xffff);
+	pthread_t t, s;
+	int i, late, tries, bursts = 0;
+
+	NEED_NS();
+	p.cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(p.cap);
+	set_oracle_prog(p.cap, "udp dst port 9");
+	ck_assert_int_eq(sniff_capture__activate(p.cap), 0);
+	p.fd = raw_sender("veth0", &p.to);
+	ck_assert_int_eq(pthread_create(&t, NULL, probe_loop, &p), 0);
+	/* A phase is tried again (3 times at most) when more than one probe was
+	 * late: on this shared 2-CPU machine another tenant's burst can starve
+	 * the loop's thread for tens of ms; a pause that is too long fails all
+	 * three. One late packet is forgiven: the hypervisor steals whole ms. */
+	for (tries = 0, late = PROBES; late > 1 && tries < 3; tries++) {
+		/* a burst fills blocks fast: the loop learns a high rate and pauses */
+		for (i = 0; i < 30000; i++)
+			ck_assert_int_eq(sendto(p.fd, frame, len, 0, (struct sockaddr *)&p.to,
+						sizeof(p.to)), (int)len);
+		bursts++;
+		late = send_probes(&p, "after a 30000-frame burst");
+	}
+	ck_assert_msg(late <= 1, "after a burst: %d of %d probes took 10 ms or more, 3 times",
+		      late, PROBES);
+	for (tries = 0, late = PROBES; late > 1 && tries < 3; tries++) {
+		p.stream = 1;
+		ck_assert_int_eq(pthread_create(&s, NULL, stream_sender, &p), 0);
+		usleep(100000);
+		late = send_probes(&p, "in a 20k frames/s stream");
+		__atomic_store_n(&p.stream, 0, __ATOMIC_RELAXED);
+		pthread_join(s, NULL);
+	}
+	ck_assert_msg(late <= 1, "in a stream: %d of %d probes took 10 ms or more, 3 times",
+		      late, PROBES);
+	usleep(50000);
+	sniff_capture__break(p.cap);
+	pthread_join(t, NULL);
+	ck_assert_int_ge(p.ret, 30000L * bursts + 2 * PROBES);
+	ck_assert_int_eq(sniff_capture__stats(p.cap, &st), 0);
+	ck_assert_uint_eq(st.captured, (uint64_t)p.ret);
+	ck_assert_uint_eq(st.captured + st.dropped, st.received);
+	close(p.fd);
+	sniff_capture__close(p.cap);
+}
+END_TEST
+
 /* ---- break */
 
 struct loop_arg {
@@ -1364,6 +1509,56 @@ static void read_pcap(const char *file, struct pkts *out, int nano)
 	pcap_close(p);
 }
 
+/* One ring to a file (ring.c's block-at-a-time path, record headers written
+ * into the ring): VLAN-tagged and plain frames, with and without a snap
+ * length, read back by libpcap byte for byte, the file's count equal to
+ * "captured". */
+START_TEST(test_dump_one_ring)
+{
+	static const uint32_t snaps[] = { 0, 40 };
+	struct pkts got = { 0 }, want = { 0 };
+	SNIFF_OPTS(sniff_capture_opts, o, .snaplen = snaps[_i]);
+	struct sniff_capture *cap;
+	struct sniff_dumper *d;
+	struct sniff_stats st;
+	struct watchdog w;
+	char file[128], out[128], eb[256];
+	size_t i;
+	long r;
+
+	NEED_NS();
+	tmpname(file, sizeof(file), "dump1sent");
+	tmpname(out, sizeof(out), "dump1out");
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(cap);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	d = sniff_dumper__open(out, sniff_capture__linktype(cap), sniff_capture__snaplen(cap),
+			       1, eb, sizeof(eb));
+	ck_assert_msg(d != NULL, "%s", eb);
+	run_framegen(2000, 77, "vlan,udp4,tcp4,arp", file, "veth0");
+	oracle_frames(file, "", &want);
+	for (i = 0; snaps[_i] && i < want.n; i++)
+		if (want.v[i].h.caplen > snaps[_i])
+			want.v[i].h.caplen = snaps[_i];
+	watchdog_start(&w, cap, 400);
+	r = sniff_capture__dump(cap, -1, d);
+	watchdog_stop(&w);
+	ck_assert_int_eq(sniff_dumper__close(d), 0);
+	ck_assert_msg(r == (long)want.n, "dump returned %ld, %zu frames sent", r, want.n);
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_uint_eq(st.captured, want.n);
+	ck_assert_uint_eq(st.received, want.n);
+	ck_assert_uint_eq(st.dropped, 0);
+	read_pcap(out, &got, 1);
+	unlink(out);
+	assert_same(&got, &want, snaps[_i] ? "file, snaplen 40" : "file");
+	assert_ts_order(&got, "file from one ring");
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
 /* Two workers, one file: every frame once, records in timestamp order, the
  * count in the file equal to "captured". */
 START_TEST(test_workers_dump)
@@ -1521,6 +1716,7 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_mix_classic, 0, nf);
 	tcase_add_loop_test(tc, test_mix_set_filter, 0, nf);
 	tcase_add_test(tc, test_latency);
+	tcase_add_test(tc, test_latency_after_burst);
 	tcase_add_test(tc, test_break_idle);
 	tcase_add_test(tc, test_break_drains);
 	tcase_add_test(tc, test_break_signal);
@@ -1547,6 +1743,7 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_workers_once, 0, 3);
 	tcase_add_loop_test(tc, test_workers_fanout_modes, 0, 4);
 	tcase_add_test(tc, test_workers_dump);
+	tcase_add_loop_test(tc, test_dump_one_ring, 0, 2);
 	tcase_add_test(tc, test_sniff_sigint);
 	suite_add_tcase(s, tc);
 	return s;
