@@ -170,9 +170,11 @@ SNIFF_API int sniff_ebpf_translate(const struct sniff_prog *prog, struct sniff_e
 SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog);
 /* Compile EXPR straight to eBPF (what a live capture loads): like
  * sniff_compile + sniff_ebpf_translate, except that an `or` list of at least
- * 8 IPv4 hosts / nets or ports with the same qualifiers ("host a or host b
- * ...", "tcp port 1 or 2 ...") becomes one map lookup, so the cost per packet
- * does not grow with the list. Same decisions as the classic program. */
+ * 8 IPv4 or IPv6 hosts / nets, ports or MAC addresses with the same
+ * qualifiers ("host a or host b ...", "tcp port 1 or 2 ...", also `src and
+ * dst` and names) becomes one map lookup, so the cost per packet does not
+ * grow with the list, and `protochain` walks its header chain in a bounded
+ * loop. Same decisions as the classic program. */
 SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
 				 const struct sniff_compile_opts *opts,
 				 struct sniff_ebpf_prog *out, struct sniff_error *err);
