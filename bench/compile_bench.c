@@ -278,8 +278,11 @@ static void phases(const char *expr, double ms[5])
 	int r, p;
 
 	for (r = 0; r < REPS; r++) {
-		struct gen_opts go = { SNIFF_DLT_EN10MB, SNIFF_DEFAULT_SNAPLEN, SNIFF_NETMASK_UNKNOWN,
-				       SNIFF_MODE_SAVEFILE, &(struct names_ctx){ NULL } };
+		struct gen_opts go = { .linktype = SNIFF_DLT_EN10MB,
+				       .snaplen = SNIFF_DEFAULT_SNAPLEN,
+				       .netmask = SNIFF_NETMASK_UNKNOWN,
+				       .mode = SNIFF_MODE_SAVEFILE,
+				       .names = &(struct names_ctx){ NULL } };
 		struct arena a = { 0 };
 		struct node *ast;
 		struct cb_graph g;

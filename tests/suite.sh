@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh clone on Debian, as root (README Quick start,
 # line 2; .ci/run runs exactly this):
 #   1. install the Debian packages that are missing (build, test oracles, live tools);
-#   2. build with -Werror and run `make check` (unit, differential and live tests);
+#   2. build with -Werror (also the benchmark programs) and run `make check` (unit,
+#      differential and live tests);
 #   3. build again with --enable-sanitizers (ASan+UBSan) and run `make check` there;
 #   4. `make distcheck` (the tarball builds and passes on its own).
 # Build trees go to build-suite/ and build-suite-san/ under the project root.
@@ -33,7 +34,8 @@ run_tree() { # name, configure flags...
 	local dir=$top/$1; shift
 	rm -rf "$dir"; mkdir -p "$dir"
 	echo "suite: === $(basename "$dir"): configure $* && make check ==="
-	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs" && make -j"$jobs" check) || {
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs" && make -s -j"$jobs" bench-programs &&
+		make -j"$jobs" check) || {
 		echo "suite: FAILED in $(basename "$dir")"
 		for f in "$dir"/tests/*.log; do
 			[ -f "$f" ] || continue
