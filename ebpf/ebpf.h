@@ -54,6 +54,7 @@ int eb_translate(const struct sniff_insn *insns, unsigned len, struct sniff_ebpf
 #define EB_F_NO_CACHE  0x8u  /* one helper call per classic packet load (cache.c off) */
 #define EB_F_LOOP      0x10u /* accept backward `ja` (a bounded loop, see translate.c) */
 #define EB_F_NO_DIRECT 0x20u /* no direct reads of skb->data (btf.c), even where possible */
+#define EB_F_WIRELEN_CB 0x40u /* classic `len` reads __sk_buff cb[0] (a file's wire length) */
 int eb_translate_ex(const struct sniff_insn *insns, unsigned len, unsigned flags,
 		    struct sniff_ebpf_prog *out, struct sniff_error *err);
 
@@ -136,6 +137,8 @@ int eb_protochain_classic(const char *expr, int linktype, const struct sniff_com
  * sets.c. `host NAME` counts as its addresses; a list of both families
  * becomes one list per family (Ethernet and Linux cooked links). */
 #define EB_LIST_MIN 8
+/* The translation flags sniff_compile_opts asks for (wirelen_in_cb). */
+unsigned eb_compile_flags(const struct sniff_compile_opts *opts);
 
 /* ---- sets.c (lists.c's): lists the translator cannot test on A alone
  * (IPv6 addresses, `src and dst`). lists.c marks one `jeq` per list (per

@@ -985,6 +985,15 @@ static int make_maps(const struct lists *ls, struct sniff_ebpf_prog *out)
 	return 0;
 }
 
+unsigned eb_compile_flags(const struct sniff_compile_opts *opts)
+{
+	struct sniff_compile_opts o;
+
+	if (cb_copy_compile_opts(opts, &o) < 0)
+		return 0;
+	return o.wirelen_in_cb ? EB_F_WIRELEN_CB : 0;
+}
+
 static int plain(const char *expr, int linktype, const struct sniff_compile_opts *opts,
 		 struct sniff_ebpf_prog *out, struct sniff_error *err)
 {
@@ -993,7 +1002,7 @@ static int plain(const char *expr, int linktype, const struct sniff_compile_opts
 
 	if (rc)
 		return rc;
-	rc = eb_translate_ex(p.insns, p.len, 0, out, err);
+	rc = eb_translate_ex(p.insns, p.len, eb_compile_flags(opts), out, err);
 	sniff_prog_free(&p);
 	return rc;
 }
@@ -1071,7 +1080,8 @@ SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
 	if (rc == 0)
 		rc = find_sets(&p0, marks, &ls, sets);
 	if (rc == 0)
-		rc = eb_translate_sets(p0.insns, p0.len, 0, marks, sets, ls.nsets, out, err);
+		rc = eb_translate_sets(p0.insns, p0.len, eb_compile_flags(&o), marks, sets, ls.nsets,
+				       out, err);
 	if (rc == 0)
 		rc = eb_splice_alists(out, al, nal);
 	for (unsigned i = 0; i < ls.n && rc == 0; i++)

@@ -240,8 +240,8 @@ int eb_test_run(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
 /* BPF_PROG_TEST_RUN hands a socket filter the data after its first 14 bytes
  * (it pulls an Ethernet header): put a dummy one in front so the program sees
  * the packet from its first byte, as on a SOCK_RAW packet socket. */
-SNIFF_API int sniff_ebpf_test_run(int prog_fd, const uint8_t *data, uint32_t len,
-				  uint32_t *ret)
+static int test_run_framed(int prog_fd, const uint8_t *data, uint32_t len,
+			   const struct __sk_buff *ctx, uint32_t *ret)
 {
 	uint8_t stack_buf[2048], *buf = stack_buf;
 	int r;
@@ -261,8 +261,24 @@ SNIFF_API int sniff_ebpf_test_run(int prog_fd, const uint8_t *data, uint32_t len
 	buf[13] = 0xb5;
 	if (len)
 		memcpy(buf + 14, data, len);
-	r = eb_test_run(prog_fd, buf, len + 14, 1, ret, NULL);
+	r = eb_test_run_ctx(prog_fd, buf, len + 14, 1, ctx, ret, NULL);
 	if (buf != stack_buf)
 		free(buf);
 	return r;
+}
+
+SNIFF_API int sniff_ebpf_test_run(int prog_fd, const uint8_t *data, uint32_t len,
+				  uint32_t *ret)
+{
+	return test_run_framed(prog_fd, data, len, NULL, ret);
+}
+
+SNIFF_API int sniff_ebpf_test_run_len(int prog_fd, const uint8_t *data, uint32_t len,
+				      uint32_t wirelen, uint32_t *ret)
+{
+	struct __sk_buff ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cb[0] = wirelen;
+	return test_run_framed(prog_fd, data, len, &ctx, ret);
 }

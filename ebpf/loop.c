@@ -80,7 +80,8 @@ int eb_protochain_compile(const char *expr, int linktype, const struct sniff_com
 
 	if (rc < 0)
 		return rc;
-	rc = eb_translate_ex(p.insns, p.len, EB_F_LOOP | EB_F_NO_DIRECT, out, err);
+	rc = eb_translate_ex(p.insns, p.len, EB_F_LOOP | EB_F_NO_DIRECT | eb_compile_flags(opts), out,
+			     err);
 	sniff_prog_free(&p);
 	return rc;
 }

@@ -711,6 +711,15 @@ static void emit_alu(struct tx *t, const struct sniff_insn *in)
 	emit(t, EB_ALU32_REG(op, R_A, R_X));
 }
 
+/* Where the classic `len` comes from: skb->len, or for a file run through
+ * BPF_PROG_TEST_RUN (which can only make skb->len the captured length) the
+ * wire length the caller put in cb[0]. */
+static int16_t len_field(const struct tx *t)
+{
+	return (int16_t)(t->flags & EB_F_WIRELEN_CB ? offsetof(struct __sk_buff, cb[0])
+						    : offsetof(struct __sk_buff, len));
+}
+
 static void emit_ld(struct tx *t, const struct sniff_insn *in)
 {
 	switch (BPF_MODE(in->code)) {
@@ -733,7 +742,7 @@ static void emit_ld(struct tx *t, const struct sniff_insn *in)
 		emit(t, EB_MOV32_IMM(R_A, (int32_t)in->k));
 		break;
 	case BPF_LEN:
-		emit_ctx_load(t, offsetof(struct __sk_buff, len), 0);
+		emit_ctx_load(t, len_field(t), 0);
 		break;
 	}
 }
@@ -748,7 +757,7 @@ static void emit_ldx(struct tx *t, const struct sniff_insn *in)
 		emit(t, EB_MOV32_IMM(R_X, (int32_t)in->k));
 		break;
 	case BPF_LEN:
-		emit(t, EB_LDX_MEM(BPF_W, R_X, R_CTX, offsetof(struct __sk_buff, len)));
+		emit(t, EB_LDX_MEM(BPF_W, R_X, R_CTX, len_field(t)));
 		break;
 	case BPF_MSH:
 		if (emit_load_direct(t, 1, 0, 1, in->k) || emit_load_cached(t, 1, 0, 1, in->k))

@@ -101,8 +101,13 @@ struct sniff_compile_opts {
 	enum sniff_filter_mode mode;
 	const char *names_dir;        /* NULL: /etc; else a folder with hosts, ethers,
 					 networks, services, protocols files */
+	/* sniff_ebpf_compile only: the classic `len` (less, greater, len) reads
+	 * the __sk_buff's cb[0], where sniff_ebpf_test_run_len puts a file's
+	 * wire length; a live socket would give skb->len, which BPF_PROG_TEST_RUN
+	 * can only make the captured length */
+	int wirelen_in_cb;
 };
-#define sniff_compile_opts__last_field names_dir
+#define sniff_compile_opts__last_field wirelen_in_cb
 
 /* Compile EXPR for LINKTYPE. On error returns -EINVAL (or -ENOMEM...) and fills
  * *err (when err != NULL). prog->insns is malloc'ed: free with sniff_prog_free. */
@@ -183,6 +188,10 @@ SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
  * the filter's value (0 drop, else the snap length). */
 SNIFF_API int sniff_ebpf_test_run(int prog_fd, const uint8_t *data, uint32_t len,
 				  uint32_t *ret);
+/* Same for a program compiled with wirelen_in_cb: WIRELEN is the packet's
+ * length on the wire (pcap's len), LEN what was captured. */
+SNIFF_API int sniff_ebpf_test_run_len(int prog_fd, const uint8_t *data, uint32_t len,
+				      uint32_t wirelen, uint32_t *ret);
 /* Style 1: one readable instruction a line; 3: count then "code dst src off imm". */
 SNIFF_API int sniff_ebpf_dump(const struct sniff_ebpf_prog *prog, int style, FILE *out);
 /* BPF_PROG_LOAD as a socket filter. Returns an fd or -errno; on failure the

@@ -60,7 +60,7 @@ static void on_packet(void *user, const struct sniff_pkthdr *h, const uint8_t *d
 	if (r->kfd >= 0) {
 		/* the kernel decides; its value is the snap length, as live */
 		uint32_t ret = 0;
-		int e = sniff_ebpf_test_run(r->kfd, data, h->caplen, &ret);
+		int e = sniff_ebpf_test_run_len(r->kfd, data, h->caplen, h->len, &ret);
 
 		if (e < 0) {
 			/* the kernel can no longer decide: stop rather than drop silently */
@@ -348,12 +348,13 @@ static struct sniff_capture *open_capture(const struct sniff_cmd *cmd, const cha
 }
 
 /* --kernel-filter: compile for the file as -r does (its snap length, no
- * netmask, VLAN tags in the data) and load as the live path would. */
+ * netmask, VLAN tags in the data) and load as the live path would, except
+ * that `len` is the file's wire length (see wirelen_in_cb). */
 static int load_kernel_filter(const struct sniff_cmd *cmd, struct sniff_capture *cap, int *fd,
 			      struct sniff_error *err)
 {
 	SNIFF_OPTS(sniff_compile_opts, o, .snaplen = sniff_capture__snaplen(cap),
-		   .optimize = cmd->optimize, .mode = SNIFF_MODE_SAVEFILE);
+		   .optimize = cmd->optimize, .mode = SNIFF_MODE_SAVEFILE, .wirelen_in_cb = 1);
 	struct sniff_ebpf_prog ep = { 0 };
 	char log[512];
 	int rc;

@@ -46,6 +46,17 @@ for f in "" "tcp" "udp port 53" "arp" "ip6" "tcp[13] & 2 != 0" "not tcp" \
 	compare "$SRCDIR/pcaps/sample.pcap" "sample.pcap '$f'" $f
 	compare "$TMP/gen.pcap" "framegen '$f'" $f
 done
+# `len` is the wire length, also where the file holds less (-s 60): the
+# oracle is tcpdump itself on the cut file
+"$SNIFF" -r "$TMP/gen.pcap" -s 60 -w "$TMP/cut.pcap" 2>/dev/null || fail "sniff -s 60 -w"
+for f in "greater 100" "less 80" "len > 60 and len <= 120" "ip[2:2] > 80"; do
+	compare "$TMP/cut.pcap" "cut to 60 bytes '$f'" $f
+	a=$(tcpdump -n -r "$TMP/cut.pcap" $f 2>/dev/null | md5sum)
+	b=$("$SNIFF" -n -r "$TMP/cut.pcap" --kernel-filter $f 2>/dev/null | md5sum)
+	[ "$a" = "$b" ] || fail "cut to 60 bytes '$f': --kernel-filter differs from tcpdump"
+	n=$(tcpdump -n -r "$TMP/cut.pcap" $f 2>/dev/null | grep -c '')
+	[ "$n" -gt 0 ] && [ "$n" -lt "$N" ] || fail "cut to 60 bytes '$f': $n of $N match, expected some but not all"
+done
 compare "$TMP/gen.pcap" "framegen 1000 hosts" -F "$TMP/hosts1000"
 compare "$TMP/gen.pcap" "framegen 1000 IPv6 hosts" -F "$TMP/hosts6_1000"
 # the lists really are maps in what --kernel-filter loads
