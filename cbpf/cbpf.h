@@ -145,6 +145,10 @@ int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 /* ---- compile.c: OPTS (NULL, or any sz) -> a full struct, libbpf's rules
  * (unknown bytes past our size must be 0). 0 / -EINVAL. */
 int cb_copy_compile_opts(const struct sniff_compile_opts *in, struct sniff_compile_opts *out);
+/* The generator's options for a full compile-options struct O (defaults
+ * filled in); NAMES must outlive the generation. */
+struct gen_opts cb_gen_opts(const struct sniff_compile_opts *o, int linktype,
+			    const struct names_ctx *names);
 
 /* ---- validate.c: 0, or -EINVAL with err->msg and err->column = the index of
  * the offending instruction + 1 (0 for a bad length). err may be NULL. */

@@ -34,13 +34,27 @@ static int fail(struct sniff_error *err, int rc, const char *msg)
 	return rc;
 }
 
+struct gen_opts cb_gen_opts(const struct sniff_compile_opts *o, int linktype,
+			    const struct names_ctx *names)
+{
+	struct gen_opts go = {
+		.linktype = linktype,
+		.snaplen = o->snaplen ? o->snaplen : SNIFF_DEFAULT_SNAPLEN,
+		.netmask = o->netmask ? o->netmask : SNIFF_NETMASK_UNKNOWN,
+		.mode = o->mode,
+		.names = names,
+	};
+
+	return go;
+}
+
 SNIFF_API int sniff_compile(const char *expr, int linktype,
 			    const struct sniff_compile_opts *opts,
 			    struct sniff_prog *prog, struct sniff_error *err)
 {
 	struct sniff_compile_opts o;
 	struct names_ctx names;
-	struct gen_opts go = { 0 };
+	struct gen_opts go;
 	struct arena a = { 0 };
 	struct node *ast = NULL;
 	struct cb_graph g;
@@ -58,11 +72,7 @@ SNIFF_API int sniff_compile(const char *expr, int linktype,
 	if (rc < 0)
 		goto out;
 	names.dir = o.names_dir;
-	go.linktype = linktype;
-	go.snaplen = o.snaplen ? o.snaplen : SNIFF_DEFAULT_SNAPLEN;
-	go.netmask = o.netmask ? o.netmask : SNIFF_NETMASK_UNKNOWN;
-	go.mode = o.mode;
-	go.names = &names;
+	go = cb_gen_opts(&o, linktype, &names);
 	rc = cb_gen(ast, &go, &g, err);
 	if (rc < 0)
 		goto out;

@@ -549,13 +549,7 @@ static int gen_pass(const char *expr, int linktype, const struct sniff_compile_o
 {
 	struct arena a = { 0 };
 	struct names_ctx names = { .dir = o->names_dir };
-	struct gen_opts go = {
-		.linktype = linktype,
-		.snaplen = o->snaplen ? o->snaplen : SNIFF_DEFAULT_SNAPLEN,
-		.netmask = o->netmask ? o->netmask : SNIFF_NETMASK_UNKNOWN,
-		.mode = o->mode,
-		.names = &names,
-	};
+	struct gen_opts go = cb_gen_opts(o, linktype, &names);
 	struct node *ast = NULL;
 	struct cb_graph g;
 	int rc;

@@ -49,13 +49,8 @@ int eb_protochain_classic(const char *expr, int linktype, const struct sniff_com
 	rc = filter_parse(expr, &a, &ast, err);
 	if (rc < 0)
 		goto out;
-	memset(&go, 0, sizeof(go));
 	names.dir = o.names_dir;
-	go.linktype = linktype;
-	go.snaplen = o.snaplen ? o.snaplen : SNIFF_DEFAULT_SNAPLEN;
-	go.netmask = o.netmask ? o.netmask : SNIFF_NETMASK_UNKNOWN;
-	go.mode = o.mode;
-	go.names = &names;
+	go = cb_gen_opts(&o, linktype, &names);
 	go.protochain_loop = 1;
 	rc = cb_gen(ast, &go, &g, err);
 	if (rc < 0)
