@@ -174,36 +174,19 @@ static void check_prog_pcap(const struct sniff_insn *p, unsigned n, const struct
 
 /* ------------------------------------------------ random classic programs */
 
-struct rng {
-	uint64_t s;
-};
-
-static uint32_t rnd(struct rng *g)
-{
-	g->s ^= g->s >> 12;
-	g->s ^= g->s << 25;
-	g->s ^= g->s >> 27;
-	return (uint32_t)((g->s * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-static uint32_t below(struct rng *g, uint32_t n)
-{
-	return n ? rnd(g) % n : 0;
-}
-
 static const uint32_t interesting[] = {
 	0, 1, 2, 3, 4, 7, 8, 12, 14, 15, 16, 20, 31, 32, 33, 63, 64, 127, 128, 255, 256,
 	0x800, 0x86dd, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe,
 	0xffffffff,
 };
 
-static uint32_t rconst(struct rng *g)
+static uint32_t rconst(struct test_rng *g)
 {
-	switch (below(g, 4)) {
+	switch (test_below(g, 4)) {
 	case 0:
-	case 1: return interesting[below(g, sizeof(interesting) / sizeof(interesting[0]))];
-	case 2: return below(g, 300);
-	default: return rnd(g);
+	case 1: return interesting[test_below(g, sizeof(interesting) / sizeof(interesting[0]))];
+	case 2: return test_below(g, 300);
+	default: return test_rnd(g);
 	}
 }
 
@@ -213,24 +196,24 @@ static uint32_t cluster_base;
 
 /* Offsets libpcap and the kernel read alike: never near SKF_NET_OFF or
  * SKF_LL_OFF (kernel-only ranges) nor in the ancillary range. */
-static uint32_t roff(struct rng *g)
+static uint32_t roff(struct test_rng *g)
 {
 	static const uint32_t far[] = { 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xc0000000 };
 
-	if (below(g, 2))
-		return cluster_base + below(g, 10);
-	if (below(g, 16))
-		return below(g, MAXPKT / 2 + 8);
-	return far[below(g, 5)];
+	if (test_below(g, 2))
+		return cluster_base + test_below(g, 10);
+	if (test_below(g, 16))
+		return test_below(g, MAXPKT / 2 + 8);
+	return far[test_below(g, 5)];
 }
 
 /* Offsets for the kernel-vs-kernel oracle: also the special ranges. */
-static uint32_t roff_kernel(struct rng *g)
+static uint32_t roff_kernel(struct test_rng *g)
 {
-	switch (below(g, 10)) {
-	case 0: return (uint32_t)SKF_NET_OFF + below(g, 48);
-	case 1: return (uint32_t)SKF_LL_OFF + below(g, 48);
-	case 2: return (uint32_t)(SKF_AD_OFF - 1) - below(g, 64); /* below ancillary */
+	switch (test_below(g, 10)) {
+	case 0: return (uint32_t)SKF_NET_OFF + test_below(g, 48);
+	case 1: return (uint32_t)SKF_LL_OFF + test_below(g, 48);
+	case 2: return (uint32_t)(SKF_AD_OFF - 1) - test_below(g, 64); /* below ancillary */
 	default: return roff(g);
 	}
 }
@@ -242,7 +225,7 @@ static const uint32_t anc_ok[] = {
 };
 
 struct gen {
-	struct rng *g;
+	struct test_rng *g;
 	int kernel;                    /* kernel-vs-kernel: kernel-only features too */
 	struct sniff_insn p[4096];
 	unsigned char pair2[4096];     /* second half of a pair: no jump lands there */
@@ -269,11 +252,11 @@ static void put_pair(struct gen *G, uint16_t c1, uint32_t k1, uint16_t c2, uint3
 
 static void put_ret_a(struct gen *G)
 {
-	struct rng *g = G->g;
+	struct test_rng *g = G->g;
 
 	if (G->kernel) {
 		/* the socket oracle sees min(len, ret): bring A into range */
-		put(G, BPF_ALU | BPF_RSH | BPF_K, below(g, 24));
+		put(G, BPF_ALU | BPF_RSH | BPF_K, test_below(g, 24));
 		put(G, BPF_ALU | BPF_AND | BPF_K, 0x3ff);
 	}
 	put(G, BPF_RET | BPF_A, 0);
@@ -281,9 +264,9 @@ static void put_ret_a(struct gen *G)
 
 static void put_ret_k(struct gen *G)
 {
-	struct rng *g = G->g;
+	struct test_rng *g = G->g;
 
-	put(G, BPF_RET | BPF_K, G->kernel || below(g, 2) ? below(g, BIGPKT + 100) : rconst(g));
+	put(G, BPF_RET | BPF_K, G->kernel || test_below(g, 2) ? test_below(g, BIGPKT + 100) : rconst(g));
 }
 
 static void gen_body_insn(struct gen *G)
@@ -292,31 +275,31 @@ static void gen_body_insn(struct gen *G)
 	static const uint16_t alu[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND,
 					BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH };
 	static const uint16_t jops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET };
-	struct rng *g = G->g;
-	uint16_t sz = sizes[below(g, 3)];
+	struct test_rng *g = G->g;
+	uint16_t sz = sizes[test_below(g, 3)];
 	uint32_t k;
 
-	switch (below(g, 20)) {
+	switch (test_below(g, 20)) {
 	case 0:
 	case 1:
 	case 2:
 		k = G->kernel ? roff_kernel(g) : roff(g);
-		if (G->kernel && below(g, 6) == 0)
-			k = (uint32_t)SKF_AD_OFF + anc_ok[below(g, sizeof(anc_ok) / 4)];
+		if (G->kernel && test_below(g, 6) == 0)
+			k = (uint32_t)SKF_AD_OFF + anc_ok[test_below(g, sizeof(anc_ok) / 4)];
 		put(G, BPF_LD | sz | BPF_ABS, k);
 		break;
 	case 3: /* ld [x + k] with X known small, or anything for the kernel */
-		if (G->kernel && below(g, 2))
+		if (G->kernel && test_below(g, 2))
 			/* the ancillary range means nothing special to ld [x + k] */
-			put(G, BPF_LD | sz | BPF_IND, below(g, 4) ? roff_kernel(g)
-			    : (uint32_t)SKF_AD_OFF + below(g, 64));
-		else if (below(g, 3))
+			put(G, BPF_LD | sz | BPF_IND, test_below(g, 4) ? roff_kernel(g)
+			    : (uint32_t)SKF_AD_OFF + test_below(g, 64));
+		else if (test_below(g, 3))
 			/* X + k must not wrap: the kernel wraps, libpcap fails */
-			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, below(g, 64), BPF_LD | sz | BPF_IND,
+			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, test_below(g, 64), BPF_LD | sz | BPF_IND,
 				 roff(g));
-		else if (below(g, 2))
-			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, 0x7fffff00 + below(g, 0x200),
-				 BPF_LD | sz | BPF_IND, below(g, MAXPKT));
+		else if (test_below(g, 2))
+			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, 0x7fffff00 + test_below(g, 0x200),
+				 BPF_LD | sz | BPF_IND, test_below(g, MAXPKT));
 		else
 			put_pair(G, BPF_LDX | BPF_B | BPF_MSH, roff(g), BPF_LD | sz | BPF_IND,
 				 roff(g));
@@ -325,7 +308,7 @@ static void gen_body_insn(struct gen *G)
 		put(G, BPF_LDX | BPF_B | BPF_MSH, G->kernel ? roff_kernel(g) : roff(g));
 		break;
 	case 5:
-		switch (below(g, 4)) {
+		switch (test_below(g, 4)) {
 		case 0: put(G, BPF_LD | BPF_IMM, rconst(g)); break;
 		case 1: put(G, BPF_LDX | BPF_W | BPF_IMM, rconst(g)); break;
 		case 2: put(G, BPF_LD | BPF_W | BPF_LEN, 0); break;
@@ -333,43 +316,43 @@ static void gen_body_insn(struct gen *G)
 		}
 		break;
 	case 6: { /* M[] reads only of slots written on every path */
-		unsigned s = below(g, 16);
+		unsigned s = test_below(g, 16);
 
 		if (G->written[s])
-			put(G, below(g, 2) ? (BPF_LD | BPF_MEM) : (BPF_LDX | BPF_MEM), s);
+			put(G, test_below(g, 2) ? (BPF_LD | BPF_MEM) : (BPF_LDX | BPF_MEM), s);
 		else
-			put(G, below(g, 2) ? BPF_ST : BPF_STX, s);
+			put(G, test_below(g, 2) ? BPF_ST : BPF_STX, s);
 		break;
 	}
 	case 7:
 	case 8:
 	case 9:
 	case 10: {
-		uint16_t op = alu[below(g, 10)];
+		uint16_t op = alu[test_below(g, 10)];
 
 		k = rconst(g);
 		if ((op == BPF_DIV || op == BPF_MOD) && k == 0)
-			k = 1 + below(g, 9);
+			k = 1 + test_below(g, 9);
 		if (op == BPF_LSH || op == BPF_RSH)
-			k = below(g, 32);
+			k = test_below(g, 32);
 		put(G, BPF_ALU | op | BPF_K, k);
 		break;
 	}
 	case 11:
 	case 12: {
-		uint16_t op = alu[below(g, 10)];
+		uint16_t op = alu[test_below(g, 10)];
 
 		if ((op == BPF_LSH || op == BPF_RSH) && !G->kernel)
 			/* libpcap and the kernel differ on X >= 32: keep X below */
-			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, below(g, 32), BPF_ALU | op | BPF_X, 0);
-		else if ((op == BPF_DIV || op == BPF_MOD) && below(g, 2))
-			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, below(g, 4), BPF_ALU | op | BPF_X, 0);
+			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, test_below(g, 32), BPF_ALU | op | BPF_X, 0);
+		else if ((op == BPF_DIV || op == BPF_MOD) && test_below(g, 2))
+			put_pair(G, BPF_LDX | BPF_W | BPF_IMM, test_below(g, 4), BPF_ALU | op | BPF_X, 0);
 		else
 			put(G, BPF_ALU | op | BPF_X, 0);
 		break;
 	}
 	case 13:
-		switch (below(g, 3)) {
+		switch (test_below(g, 3)) {
 		case 0: put(G, BPF_ALU | BPF_NEG, 0); break;
 		case 1: put(G, BPF_MISC | BPF_TAX, 0); break;
 		default: put(G, BPF_MISC | BPF_TXA, 0); break;
@@ -379,7 +362,7 @@ static void gen_body_insn(struct gen *G)
 	case 15:
 	case 16:
 	case 17:
-		put(G, BPF_JMP | jops[below(g, 4)] | (below(g, 3) ? BPF_K : BPF_X), rconst(g));
+		put(G, BPF_JMP | jops[test_below(g, 4)] | (test_below(g, 3) ? BPF_K : BPF_X), rconst(g));
 		G->isjump[G->n - 1] = 1;
 		break;
 	case 18:
@@ -387,7 +370,7 @@ static void gen_body_insn(struct gen *G)
 		G->isjump[G->n - 1] = 1;
 		break;
 	default:
-		if (below(g, 2))
+		if (test_below(g, 2))
 			put_ret_a(G);
 		else
 			put_ret_k(G);
@@ -398,7 +381,7 @@ static void gen_body_insn(struct gen *G)
 static unsigned pick_target(struct gen *G, unsigned pc, unsigned maxdist)
 {
 	unsigned last = G->n - 1, hi = pc + maxdist < last ? pc + maxdist : last;
-	unsigned t = pc + 1 + below(G->g, hi - pc);
+	unsigned t = pc + 1 + test_below(G->g, hi - pc);
 
 	if (G->pair2[t])
 		t--; /* onto the pair's first half, which is after pc */
@@ -408,24 +391,24 @@ static unsigned pick_target(struct gen *G, unsigned pc, unsigned maxdist)
 /* A program the kernel accepts and (unless G->kernel) libpcap runs alike. */
 static unsigned gen_prog(struct gen *G, unsigned body)
 {
-	struct rng *g = G->g;
-	unsigned i, nslots = below(g, 5);
+	struct test_rng *g = G->g;
+	unsigned i, nslots = test_below(g, 5);
 
 	G->n = 0;
-	cluster_base = below(g, MAXPKT / 2);
+	cluster_base = test_below(g, MAXPKT / 2);
 	memset(G->written, 0, sizeof(G->written));
 	for (i = 0; i < nslots; i++) {
-		unsigned s = below(g, 16);
+		unsigned s = test_below(g, 16);
 
 		put(G, BPF_LD | BPF_IMM, rconst(g));
-		put(G, below(g, 2) ? BPF_ST : BPF_STX, s);
+		put(G, test_below(g, 2) ? BPF_ST : BPF_STX, s);
 		G->written[s] = 1;
 	}
 	for (i = 0; i < body; i++)
 		gen_body_insn(G);
 	put_ret_a(G);
 	put_ret_k(G);
-	if (below(g, 2))
+	if (test_below(g, 2))
 		put_ret_a(G);
 	for (i = 0; i < G->n; i++) {
 		struct sniff_insn *in = &G->p[i];
@@ -436,8 +419,8 @@ static unsigned gen_prog(struct gen *G, unsigned body)
 			in->k = pick_target(G, i, G->n) - i - 1;
 		} else {
 			in->jt = (uint8_t)(pick_target(G, i, 256) - i - 1);
-			in->jf = (uint8_t)(below(g, 4) ? pick_target(G, i, 256) - i - 1 : 0);
-			if (below(g, 4) == 0) {
+			in->jf = (uint8_t)(test_below(g, 4) ? pick_target(G, i, 256) - i - 1 : 0);
+			if (test_below(g, 4) == 0) {
 				uint8_t t = in->jt;
 
 				in->jt = in->jf;
@@ -448,11 +431,11 @@ static unsigned gen_prog(struct gen *G, unsigned body)
 	return G->n;
 }
 
-static unsigned gen_packet_len(struct rng *g, uint8_t *pkt, unsigned len);
+static unsigned gen_packet_len(struct test_rng *g, uint8_t *pkt, unsigned len);
 
-static unsigned gen_packet(struct rng *g, uint8_t *pkt, unsigned max)
+static unsigned gen_packet(struct test_rng *g, uint8_t *pkt, unsigned max)
 {
-	return gen_packet_len(g, pkt, below(g, 8) ? below(g, max + 1) : below(g, 16));
+	return gen_packet_len(g, pkt, test_below(g, 8) ? test_below(g, max + 1) : test_below(g, 16));
 }
 
 /* A length at a boundary of one of the program's loads: its end (k + size,
@@ -460,10 +443,10 @@ static unsigned gen_packet(struct rng *g, uint8_t *pkt, unsigned max)
  * widens a load or assumes a length would show it. */
 static unsigned gen_packet_edge(struct gen *G, uint8_t *pkt, unsigned max)
 {
-	struct rng *g = G->g;
+	struct test_rng *g = G->g;
 
 	for (int tries = 0; tries < 8; tries++) {
-		unsigned pc = below(g, G->n);
+		unsigned pc = test_below(g, G->n);
 		const struct sniff_insn *in = &G->p[pc];
 		uint64_t end;
 
@@ -477,27 +460,27 @@ static unsigned gen_packet_edge(struct gen *G, uint8_t *pkt, unsigned max)
 			end = (uint64_t)G->p[pc - 1].k + in->k + 4;
 		else
 			continue;
-		end = end + below(g, 5);
+		end = end + test_below(g, 5);
 		if (end >= 1 && end - 1 <= max)
 			return gen_packet_len(g, pkt, (unsigned)(end - 1));
 	}
 	return gen_packet(g, pkt, max);
 }
 
-static unsigned gen_packet_len(struct rng *g, uint8_t *pkt, unsigned len)
+static unsigned gen_packet_len(struct test_rng *g, uint8_t *pkt, unsigned len)
 {
 
 	for (unsigned i = 0; i < len; i++) {
-		switch (below(g, 4)) {
+		switch (test_below(g, 4)) {
 		case 0: pkt[i] = 0; break;
-		case 1: pkt[i] = (uint8_t)interesting[below(g, 30)]; break;
-		default: pkt[i] = (uint8_t)rnd(g); break;
+		case 1: pkt[i] = (uint8_t)interesting[test_below(g, 30)]; break;
+		default: pkt[i] = (uint8_t)test_rnd(g); break;
 		}
 	}
-	if (len >= 24 && below(g, 2)) { /* an IPv4 header often enough for msh */
+	if (len >= 24 && test_below(g, 2)) { /* an IPv4 header often enough for msh */
 		pkt[12] = 0x08;
 		pkt[13] = 0x00;
-		pkt[14] = (uint8_t)(0x40 | (5 + below(g, 3)));
+		pkt[14] = (uint8_t)(0x40 | (5 + test_below(g, 3)));
 	}
 	return len;
 }
@@ -528,7 +511,7 @@ static uint64_t seed_from_env(const char *test)
 START_TEST(prop_vs_libpcap)
 {
 	static struct gen G;
-	struct rng g = { seed_from_env(__func__) | 1 };
+	struct test_rng g = { seed_from_env(__func__) | 1 };
 	unsigned nprogs = env_count("SNIFF_EBPF_PROGS", 100000), npkts = 8;
 	uint8_t pkt[MAXPKT];
 	unsigned long runs = 0;
@@ -541,8 +524,8 @@ START_TEST(prop_vs_libpcap)
 	G.g = &g;
 	G.kernel = 0;
 	for (unsigned i = 0; i < nprogs; i++) {
-		unsigned n = gen_prog(&G, 1 + below(&g, i % 10 == 0 ? 200 : 24));
-		unsigned flags = flagsets[below(&g, NFLAGSETS)];
+		unsigned n = gen_prog(&G, 1 + test_below(&g, i % 10 == 0 ? 200 : 24));
+		unsigned flags = flagsets[test_below(&g, NFLAGSETS)];
 		int fd = load_prog(G.p, n, flags);
 
 		for (unsigned j = 0; j < npkts; j++) {
@@ -638,7 +621,7 @@ static void pin_cpu(void)
 START_TEST(prop_vs_kernel_classic)
 {
 	static struct gen G;
-	struct rng g = { seed_from_env(__func__) * 3 | 1 };
+	struct test_rng g = { seed_from_env(__func__) * 3 | 1 };
 	unsigned nprogs = env_count("SNIFF_EBPF_KPROGS", 10000), npkts = 6;
 	struct upair uc, ue;
 	uint8_t pkt[BIGPKT];
@@ -653,7 +636,7 @@ START_TEST(prop_vs_kernel_classic)
 	G.g = &g;
 	G.kernel = 1;
 	for (unsigned i = 0; i < nprogs; i++) {
-		unsigned n = gen_prog(&G, 1 + below(&g, 30)), flags = flagsets[below(&g, NFLAGSETS)];
+		unsigned n = gen_prog(&G, 1 + test_below(&g, 30)), flags = flagsets[test_below(&g, NFLAGSETS)];
 		int fd, r;
 
 		r = attach_classic(uc.rx, G.p, n);
@@ -958,7 +941,7 @@ END_TEST
 START_TEST(validity_vs_kernel)
 {
 	static struct gen G;
-	struct rng g = { seed_from_env(__func__) * 5 | 1 };
+	struct test_rng g = { seed_from_env(__func__) * 5 | 1 };
 	struct upair u;
 	unsigned agree = 0;
 
@@ -966,18 +949,18 @@ START_TEST(validity_vs_kernel)
 	G.g = &g;
 	G.kernel = 1;
 	for (unsigned i = 0; i < 20000; i++) {
-		unsigned n = gen_prog(&G, 1 + below(&g, 12)), reads_mem = 0;
-		struct sniff_insn *in = &G.p[below(&g, n)];
+		unsigned n = gen_prog(&G, 1 + test_below(&g, 12)), reads_mem = 0;
+		struct sniff_insn *in = &G.p[test_below(&g, n)];
 		struct sniff_ebpf_prog e;
 		int ours, kern;
 
-		switch (below(&g, 6)) { /* one random corruption */
-		case 0: in->code = (uint16_t)below(&g, 0x100); break;
-		case 1: in->k = rnd(&g); break;
-		case 2: in->jt = (uint8_t)rnd(&g); break;
-		case 3: in->jf = (uint8_t)rnd(&g); break;
-		case 4: n = 1 + below(&g, n); break;
-		default: in->code = (uint16_t)rnd(&g); break;
+		switch (test_below(&g, 6)) { /* one random corruption */
+		case 0: in->code = (uint16_t)test_below(&g, 0x100); break;
+		case 1: in->k = test_rnd(&g); break;
+		case 2: in->jt = (uint8_t)test_rnd(&g); break;
+		case 3: in->jf = (uint8_t)test_rnd(&g); break;
+		case 4: n = 1 + test_below(&g, n); break;
+		default: in->code = (uint16_t)test_rnd(&g); break;
 		}
 		for (unsigned j = 0; j < n; j++)
 			if (G.p[j].code == (BPF_LD | BPF_MEM) || G.p[j].code == (BPF_LDX | BPF_MEM))
@@ -1455,7 +1438,7 @@ START_TEST(load_with_cap_bpf_only)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 	static struct gen G;
-	struct rng g = { seed_from_env(__func__) * 7 | 1 };
+	struct test_rng g = { seed_from_env(__func__) * 7 | 1 };
 	uint8_t pkt[MAXPKT];
 
 	if (!test_have_bpf(__func__, 0))
@@ -1472,8 +1455,8 @@ START_TEST(load_with_cap_bpf_only)
 	ck_assert_int_eq(syscall(SYS_capset, &hdr, data), 0);
 	G.g = &g;
 	for (unsigned i = 0; i < 2000; i++) {
-		unsigned n = gen_prog(&G, 1 + below(&g, 40));
-		unsigned flags = flagsets[below(&g, NFLAGSETS)];
+		unsigned n = gen_prog(&G, 1 + test_below(&g, 40));
+		unsigned flags = flagsets[test_below(&g, NFLAGSETS)];
 		int fd = load_prog(G.p, n, flags);
 		unsigned len = gen_packet(&g, pkt, MAXPKT);
 		uint32_t want = run_pcap(G.p, pkt, len), got = run_kernel(fd, pkt, len);

@@ -281,6 +281,22 @@ static struct pcap_bpf_insn *pcap_prog(const char *expr, int optimize, unsigned 
 	return copy;
 }
 
+/* The unoptimized program for a list of NTERMS terms, for libpcap's
+ * interpreter: libpcap's own up to 1000 terms; beyond, where libpcap's
+ * compiler takes minutes, ours (the same as libpcap's on the 1000 lists). */
+static struct pcap_bpf_insn *list_oracle(const char *expr, unsigned nterms, unsigned *len)
+{
+	SNIFF_OPTS(sniff_compile_opts, u, .optimize = 0);
+	struct sniff_prog p = { 0 };
+	struct sniff_error err;
+
+	if (nterms <= 1000)
+		return pcap_prog(expr, 0, len);
+	ck_assert_int_eq(sniff_compile(expr, SNIFF_DLT_EN10MB, &u, &p, &err), 0);
+	*len = p.len;
+	return (struct pcap_bpf_insn *)p.insns;
+}
+
 /* The kernel's verdicts for FD equal bpf_filter's with ORACLE for every
  * packet, and with WHOLE (if given) for the packets that were not cut short;
  * returns how many packets matched (so a test can see both outcomes).
@@ -590,16 +606,7 @@ static void big_list(unsigned nhosts, double max_compile_load_ms)
 	ck_assert_uint_lt(e.len, 1000); /* the list is in the map, not the code */
 	fd = load_or_die(&e);
 	t2 = now_ms();
-	if (nhosts <= 1000) {
-		oracle = pcap_prog(expr, 0, &olen);
-	} else {
-		/* as in long_kernel: our unoptimized program, libpcap's interpreter */
-		SNIFF_OPTS(sniff_compile_opts, u, .optimize = 0);
-		struct sniff_prog p = { 0 };
-
-		ck_assert_int_eq(sniff_compile(expr, SNIFF_DLT_EN10MB, &u, &p, &err), 0);
-		oracle = (struct pcap_bpf_insn *)p.insns;
-	}
+	oracle = list_oracle(expr, nhosts, &olen);
 	hits = check_kernel(fd, oracle, "map list", ps);
 	ck_assert_uint_gt(hits, 10);
 	ns = ns_per_packet(fd, ps);
@@ -1002,19 +1009,7 @@ static void big_list6(unsigned n, unsigned kind, double max_ms)
 	t0 = 0;
 	t1 = median3(tc);
 	t2 = t1 + median3(tl);
-	if (n <= 1000) {
-		oracle = pcap_prog(expr, 0, &olen);
-	} else {
-		/* libpcap's compiler takes minutes here: as in big_list, our
-		 * unoptimized program (the same as libpcap's on the 1000 list)
-		 * in libpcap's interpreter */
-		SNIFF_OPTS(sniff_compile_opts, u, .optimize = 0);
-		struct sniff_prog p = { 0 };
-
-		ck_assert_int_eq(sniff_compile(expr, SNIFF_DLT_EN10MB, &u, &p, &err), 0);
-		oracle = (struct pcap_bpf_insn *)p.insns;
-		olen = p.len;
-	}
+	oracle = list_oracle(expr, n, &olen);
 	ps = make_packets6(&l, n);
 	hits = check_kernel(fd, oracle, "IPv6 map list", ps);
 	ck_assert_uint_gt(hits, 100);

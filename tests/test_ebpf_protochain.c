@@ -36,23 +36,6 @@
 #define BOUND6 104        /* rounds of one IPv6 walk (gen-protochain.c) */
 #define BOUND4 16
 
-struct rng {
-	uint64_t s;
-};
-
-static uint32_t rnd(struct rng *g)
-{
-	g->s ^= g->s >> 12;
-	g->s ^= g->s << 25;
-	g->s ^= g->s >> 27;
-	return (uint32_t)((g->s * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-static uint32_t below(struct rng *g, uint32_t n)
-{
-	return n ? rnd(g) % n : 0;
-}
-
 struct pkt {
 	uint8_t b[LINKHDR + MAXPKT];   /* the 14 bytes the kernel pulls, then the frame */
 	unsigned len;                  /* frame length */
@@ -66,7 +49,7 @@ static const uint8_t finals[] = { 17, 6, 59, 58, 1, 132 };
 
 /* Ethernet + IPv6 or IPv4 + CHAIN headers + a final protocol (TARGET a
  * quarter of the time), whole or (a quarter of the time) cut anywhere. */
-static void build(struct rng *g, struct pkt *k, int v6, unsigned chain, unsigned target)
+static void build(struct test_rng *g, struct pkt *k, int v6, unsigned chain, unsigned target)
 {
 	uint8_t *f = k->b + LINKHDR;
 	unsigned off = v6 ? 14 + 40 : 14 + 20, name = v6 ? 14 + 6 : 14 + 9;
@@ -84,39 +67,39 @@ static void build(struct rng *g, struct pkt *k, int v6, unsigned chain, unsigned
 	f[14] = v6 ? 0x60 : 0x45;
 	k->chain = chain;
 	k->has_ah = 0;
-	allow_ah = !v6 || below(g, 2);
+	allow_ah = !v6 || test_below(g, 2);
 	for (unsigned i = 0; i <= chain; i++) {
 		unsigned next, hlen;
 
 		/* header i's type, in the IP header or the previous header */
 		if (i == chain)
-			next = below(g, 4) ? finals[below(g, sizeof(finals))] : target;
+			next = test_below(g, 4) ? finals[test_below(g, sizeof(finals))] : target;
 		else
-			next = v6 ? ext6[below(g, sizeof(ext6) - !allow_ah)] : 51;
+			next = v6 ? ext6[test_below(g, sizeof(ext6) - !allow_ah)] : 51;
 		k->has_ah |= next == 51;
 		f[name] = (uint8_t)next;
 		if (i == chain)
 			break;
 		if (next == 51) {
-			hlen = 4 * (2 + below(g, 3));        /* AH: (len + 2) * 4 */
+			hlen = 4 * (2 + test_below(g, 3));        /* AH: (len + 2) * 4 */
 			f[off + 1] = (uint8_t)(hlen / 4 - 2);
 		} else {
-			hlen = 8 * (1 + below(g, 2));        /* (len + 1) * 8 */
+			hlen = 8 * (1 + test_below(g, 2));        /* (len + 1) * 8 */
 			f[off + 1] = (uint8_t)(hlen / 8 - 1);
 		}
 		name = off;
 		off += hlen;
 		ck_assert_uint_lt(off + 40, MAXPKT);
 	}
-	k->len = off + 8 + below(g, 32);     /* ports and some payload */
+	k->len = off + 8 + test_below(g, 32);     /* ports and some payload */
 	if (k->len < 60)
 		k->len = 60;
 	if (!v6) {
 		f[14 + 2] = (uint8_t)((k->len - 14) >> 8);
 		f[14 + 3] = (uint8_t)(k->len - 14);
 	}
-	if (below(g, 4) == 0)
-		k->len = 14 + below(g, k->len - 14 + 1);
+	if (test_below(g, 4) == 0)
+		k->len = 14 + test_below(g, k->len - 14 + 1);
 }
 
 static uint32_t run_kernel(int fd, const struct pkt *k)
@@ -172,7 +155,7 @@ START_TEST(loop_vs_libpcap)
 	pcap_t *pc = pcap_open_dead(DLT_EN10MB, 262144);
 	static char log[1 << 16];
 	static struct pkt k;
-	struct rng g = { 0x9E3779B97F4A7C15ULL ^ (uint64_t)_i };
+	struct test_rng g = { 0x9E3779B97F4A7C15ULL ^ (uint64_t)_i };
 	unsigned within = 0, beyond = 0, cut = 0, differ_lp = 0, unrolled_only = 0;
 	int fd;
 
@@ -185,7 +168,7 @@ START_TEST(loop_vs_libpcap)
 	ck_assert_int_eq(sniff_compile(c->expr, DLT_EN10MB, &o, &unrolled, &err), 0);
 	ck_assert_int_eq(pcap_compile(pc, &lp, c->expr, 1, PCAP_NETMASK_UNKNOWN), 0);
 	for (unsigned i = 0; i < 3000; i++) {
-		unsigned chain = i < 300 ? i % (c->bound + 8) : below(&g, c->bound + 8);
+		unsigned chain = i < 300 ? i % (c->bound + 8) : test_below(&g, c->bound + 8);
 		uint32_t got, want_lp, want_unrolled;
 
 		build(&g, &k, c->v6, chain, c->target);
