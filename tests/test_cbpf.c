@@ -23,32 +23,30 @@
 #include <linux/filter.h>
 
 #include "cbpf/cbpf.h"
+#include "testutil.h"
 
 /* ---- helpers */
 
-static uint64_t rng_state;
+/* one reproducible generator for the whole file (testutil.h) */
+static struct test_rng rng;
 
 static uint32_t rnd32(void)
 {
-	/* xorshift64*: fast, reproducible, good enough for test inputs */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
+	return test_rnd(&rng);
 }
 
 static uint32_t rnd(uint32_t n) /* 0..n-1 */
 {
-	return n ? rnd32() % n : 0;
+	return test_below(&rng, n);
 }
 
 static void seed(uint64_t dflt)
 {
 	const char *s = getenv("SEED");
 
-	rng_state = s ? strtoull(s, NULL, 0) : dflt;
-	if (!rng_state)
-		rng_state = 1;
+	rng.s = s ? strtoull(s, NULL, 0) : dflt;
+	if (!rng.s)
+		rng.s = 1;
 }
 
 static const char *corpus_dir(void)
