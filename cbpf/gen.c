@@ -23,7 +23,7 @@ struct gen_chunk {
 	max_align_t data[];
 };
 
-void *gen_alloc(struct gen *s, size_t n)
+static void *gen_alloc_raw(struct gen *s, size_t n)
 {
 	struct gen_chunk *c = s->chunks;
 	size_t align = sizeof(max_align_t);
@@ -43,6 +43,13 @@ void *gen_alloc(struct gen *s, size_t n)
 	}
 	p = (char *)c->data + c->used;
 	c->used += n;
+	return p;
+}
+
+void *gen_alloc(struct gen *s, size_t n)
+{
+	void *p = gen_alloc_raw(s, n);
+
 	memset(p, 0, n);
 	return p;
 }
@@ -85,32 +92,40 @@ void gen_fail_at(struct gen *s, int pos, int len, const char *fmt, ...)
 
 void gsl_add(struct gen *s, struct gsl *l, uint16_t code, uint32_t k)
 {
-	if (l->n == l->cap) {
-		unsigned cap = l->cap ? 2 * l->cap : 8;
-		struct cb_stmt *v = gen_alloc(s, cap * sizeof(*v));
+	struct cb_stmt *v = l->heap ? l->heap : l->in;
 
-		if (l->n)
-			memcpy(v, l->v, l->n * sizeof(*v));
-		l->v = v;
+	if (l->n == (l->heap ? l->cap : GSL_INLINE)) {
+		unsigned cap = 2 * l->n;
+		struct cb_stmt *h = gen_alloc_raw(s, cap * sizeof(*h));
+
+		memcpy(h, v, l->n * sizeof(*h));
+		l->heap = v = h;
 		l->cap = cap;
 	}
-	l->v[l->n].code = code;
-	l->v[l->n].k = k;
+	v[l->n].code = code;
+	v[l->n].k = k;
 	l->n++;
 }
 
 void gsl_cat(struct gen *s, struct gsl *l, const struct gsl *m)
 {
+	const struct cb_stmt *v = gsl_stmts(m);
+
 	for (unsigned i = 0; i < m->n; i++)
-		gsl_add(s, l, m->v[i].code, m->v[i].k);
+		gsl_add(s, l, v[i].code, v[i].k);
+}
+
+/* See struct gen_list: the slot itself links to the next slot. */
+static struct cb_block **edge_next(struct cb_block **slot)
+{
+	return (struct cb_block **)(void *)*slot;
 }
 
 struct gen_list gen_edge(struct gen *s, struct cb_block **slot)
 {
-	struct gen_edge *e = gen_alloc(s, sizeof(*e));
-
-	e->slot = slot;
-	return (struct gen_list){ e, e };
+	(void)s;
+	*slot = NULL;
+	return (struct gen_list){ slot, slot };
 }
 
 struct gen_list gen_list_cat(struct gen_list a, struct gen_list b)
@@ -119,15 +134,19 @@ struct gen_list gen_list_cat(struct gen_list a, struct gen_list b)
 		return b;
 	if (!b.head)
 		return a;
-	a.tail->next = b.head;
+	*a.tail = (struct cb_block *)(void *)b.head;
 	a.tail = b.tail;
 	return a;
 }
 
 static void patch(struct gen_list l, struct cb_block *to)
 {
-	for (struct gen_edge *e = l.head; e; e = e->next)
-		*e->slot = to;
+	struct cb_block **slot, **next;
+
+	for (slot = l.head; slot; slot = next) {
+		next = edge_next(slot);
+		*slot = to;
+	}
 }
 
 static struct cb_block *new_block(struct gen *s)
@@ -141,11 +160,15 @@ static struct cb_block *new_block(struct gen *s)
 	return b;
 }
 
+/* Append L to B's statements; the array is sized exactly, in one go. */
 static void block_stmts(struct gen *s, struct cb_block *b, const struct gsl *l)
 {
-	for (unsigned i = 0; l && i < l->n; i++)
-		if (cb_block_add(b, l->v[i].code, l->v[i].k) < 0)
-			gen_fail(s, "out of memory");
+	if (!l || !l->n)
+		return;
+	if (cb_block_reserve(b, b->nstmts + l->n) < 0)
+		gen_fail(s, "out of memory");
+	memcpy(b->stmts + b->nstmts, gsl_stmts(l), l->n * sizeof(*b->stmts));
+	b->nstmts += l->n;
 }
 
 struct cb_block *gen_block(struct gen *s, const struct gsl *stmts)
@@ -166,13 +189,13 @@ void gen_goto(struct cb_block *from, struct cb_block *to)
 
 void gen_prepend(struct gen *s, struct cb_block *b, const struct gsl *l)
 {
-	struct gsl all = { 0 };
-
-	gsl_cat(s, &all, l);
-	for (unsigned i = 0; i < b->nstmts; i++)
-		gsl_add(s, &all, b->stmts[i].code, b->stmts[i].k);
-	b->nstmts = 0;
-	block_stmts(s, b, &all);
+	if (!l->n)
+		return;
+	if (cb_block_reserve(b, b->nstmts + l->n) < 0)
+		gen_fail(s, "out of memory");
+	memmove(b->stmts + l->n, b->stmts, b->nstmts * sizeof(*b->stmts));
+	memcpy(b->stmts, gsl_stmts(l), l->n * sizeof(*b->stmts));
+	b->nstmts += l->n;
 }
 
 /* A block running STMTS then `jOP #k` (jOP may carry BPF_X). */
@@ -509,7 +532,8 @@ int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 			gsl_add(s, &l, BPF_ST, (uint32_t)s->off_linktype.reg);
 			gen_prepend(s, g->entry, &l);
 		}
-		{
+		/* without a scratch register there is nothing to read */
+		if (g->next_mem) {
 			unsigned need = unwritten_reads(s, g);
 
 			if (need) {

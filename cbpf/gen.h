@@ -21,13 +21,14 @@ struct goff {
 	int unset;   /* OFFSET_NOT_SET (no link-type field: raw IP) */
 };
 
-struct gen_edge {
-	struct cb_block **slot;
-	struct gen_edge *next;
-};
-
+/* A list of open edges, threaded through the open slots themselves as
+ * libpcap threads its backpatch lists through JT/JF: until it is patched, an
+ * open slot holds the address of the next open slot of its list (NULL after
+ * the last), so building an expression allocates nothing for its edges.  A
+ * slot in a list must therefore not be read or written until patched, and a
+ * list is used (patched or concatenated) once. */
 struct gen_list {
-	struct gen_edge *head, *tail;
+	struct cb_block **head, **tail;
 };
 
 /* A boolean expression: entry block and its open true/false edges. */
@@ -36,11 +37,20 @@ struct gb {
 	struct gen_list t, f;
 };
 
-/* A statement list (libpcap's struct slist chain). */
+/* A statement list (libpcap's struct slist chain).  Most lists hold one to
+ * three statements: those stay in the struct itself, longer ones move to the
+ * generator's arena (heap).  Read them through gsl_stmts(). */
+#define GSL_INLINE 4
 struct gsl {
-	struct cb_stmt *v;
+	struct cb_stmt *heap;     /* NULL while n <= GSL_INLINE */
 	unsigned n, cap;
+	struct cb_stmt in[GSL_INLINE];
 };
+
+static inline const struct cb_stmt *gsl_stmts(const struct gsl *l)
+{
+	return l->heap ? l->heap : l->in;
+}
 
 /* An arithmetic value: statements leaving it in M[reg] (libpcap's struct arth). */
 struct garth {
