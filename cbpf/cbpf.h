@@ -138,6 +138,7 @@ struct gen_opts {
 	 * bounded by a counter in M[] (a backward `ja`, which classic BPF
 	 * refuses), instead of unrolling it */
 	int protochain_loop;
+	int optimize;		/* the optimizer will run */
 };
 int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 	   struct sniff_error *err);
