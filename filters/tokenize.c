@@ -534,6 +534,32 @@ enum rule {
 	R_BOGUS_MAC, R_NAMED_NUM, R_ID, R_ESCAPED_ID, R__COUNT
 };
 
+/* An IPv4 address or prefix in decimal ("10.1.2.3", "192.168"): the length
+ * when S starts with 2 to 4 decimal parts that end the word, else 0 (the
+ * slow path decides).  Of the other rules only the name rule takes such a
+ * word, and no longer (so HID wins, being first), and the MAC rule, which
+ * takes "dddd.dddd.dddd" (left to the slow path). */
+static int lex_fast_hid(const char *s)
+{
+	int i = 0, parts = 0, d;
+
+	for (;;) {
+		for (d = 0; is_dec(s[i + d]); d++)
+			;
+		if (!d)
+			return 0;
+		i += d;
+		parts++;
+		if (s[i] != '.')
+			break;
+		i++;
+	}
+	if (parts < 2 || parts > 4 || is_alnum(s[i]) || s[i] == '-' || s[i] == '_' ||
+	    s[i] == ':' || (parts == 3 && s[4] == '.' && s[9] == '.'))
+		return 0;
+	return i;
+}
+
 /* The common tokens, decided without trying every rule: blanks, operators
  * and words of letters and digits alone.  A word that is followed by none of
  * ". - _ :" can only be matched by the name, keyword, named-number, number
@@ -563,6 +589,15 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 		return 0;
 	for (w = 1; is_alnum(s[w]); w++)
 		;
+	if (s[w] == '.' && is_dec((char)c)) {
+		w = lex_fast_hid(s);
+		if (!w)
+			return 0;
+		t->pos = pos;
+		t->len = *n = w;
+		t->kind = TK_HID;
+		return 2;
+	}
 	if (s[w] == '.' || s[w] == '-' || s[w] == '_' || s[w] == ':')
 		return 0;
 	t->pos = pos;
