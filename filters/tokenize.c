@@ -269,7 +269,9 @@ static int hex_run(const char *s)
 #define KW_MAXLEN 40
 
 static uint16_t kw_index[1u << KW_HBITS]; /* 1 + index into kw_all(), 0 = empty */
+static uint8_t kw_len[1u << KW_HBITS];    /* strlen of that entry's text */
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+static int kw_ready;                      /* set (release) once the index is built */
 
 static uint32_t kw_hash(const char *s, int len)
 {
@@ -298,7 +300,9 @@ static void kw_build(void)
 		while (kw_index[j])
 			j = (j + 1) & ((1u << KW_HBITS) - 1);
 		kw_index[j] = (uint16_t)(i + 1);
+		kw_len[j] = (uint8_t)strlen(t);
 	}
+	__atomic_store_n(&kw_ready, 1, __ATOMIC_RELEASE);
 }
 
 /* The entry of TAB (keywords or named_nums) spelled exactly as the LEN bytes
@@ -311,12 +315,15 @@ static int match_table(const char *s, int len, const struct keyword *tab, size_t
 
 	if (len <= 0 || len > KW_MAXLEN)
 		return 0;
-	pthread_once(&kw_once, kw_build);
+	if (!__atomic_load_n(&kw_ready, __ATOMIC_ACQUIRE))
+		pthread_once(&kw_once, kw_build);
 	for (j = kw_hash(s, len); kw_index[j]; j = (j + 1) & ((1u << KW_HBITS) - 1)) {
-		const struct keyword *e = kw_all(kw_index[j] - 1u);
+		const struct keyword *e;
 
-		if (e >= tab && e < tab + n && strncmp(e->text, s, len) == 0 &&
-		    e->text[len] == '\0') {
+		if (kw_len[j] != len)
+			continue;
+		e = kw_all(kw_index[j] - 1u);
+		if (e >= tab && e < tab + n && memcmp(e->text, s, (size_t)len) == 0) {
 			*k = e;
 			return len;
 		}
@@ -637,6 +644,8 @@ static int lex_one(const char *expr, int pos, struct arena *a, struct token *t,
 	int r, best = 0, rule = -1;
 	size_t i;
 
+	if (!*s)
+		return 0;
 	switch (lex_fast(s, pos, t, &best, err)) {
 	case 1:
 		return best;
@@ -797,7 +806,7 @@ int filter_tokenize(const char *expr, struct arena *a, struct token **out,
 		if (n == 0)
 			break;
 		if (tmp.kind != TK_EOF) {
-			t = arena_alloc(a, sizeof(*t));
+			t = arena_alloc_raw(a, sizeof(*t));
 			if (!t) {
 				filter_error(err, -1, 0, "out of memory");
 				return -ENOMEM;
