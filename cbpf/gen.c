@@ -13,36 +13,18 @@
 #include <string.h>
 #include "gen.h"
 
-/* One bump allocator for edges, statement lists and copies: everything is
- * freed together when cb_gen() returns. */
-#define GEN_CHUNK 16384
-
-struct gen_chunk {
-	struct gen_chunk *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
+/* Scratch memory (long statement lists, the and/or spine, the walk in
+ * unwritten_reads) comes from the graph's arena: no malloc of its own, and
+ * cb_graph_free() releases it with the blocks, on success and on error. */
 static void *gen_alloc_raw(struct gen *s, size_t n)
 {
-	struct gen_chunk *c = s->chunks;
-	size_t align = sizeof(max_align_t);
-	void *p;
+	struct cb_graph *g = s->g;
+	void *p = NULL;
 
-	n = (n + align - 1) / align * align;
-	if (!c || c->size - c->used < n) {
-		size_t size = n > GEN_CHUNK ? n : GEN_CHUNK;
-
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			gen_fail(s, "out of memory");
-		c->used = 0;
-		c->size = size;
-		c->next = s->chunks;
-		s->chunks = c;
-	}
-	p = (char *)c->data + c->used;
-	c->used += n;
+	if (g->arena || (g->arena = arena_new()))
+		p = arena_alloc_raw(g->arena, n);
+	if (!p)
+		gen_fail(s, "out of memory");
 	return p;
 }
 
@@ -52,16 +34,6 @@ void *gen_alloc(struct gen *s, size_t n)
 
 	memset(p, 0, n);
 	return p;
-}
-
-static void gen_free_all(struct gen *s)
-{
-	while (s->chunks) {
-		struct gen_chunk *c = s->chunks;
-
-		s->chunks = c->next;
-		free(c);
-	}
 }
 
 static _Noreturn void gen_vfail(struct gen *s, int pos, int len, const char *fmt, va_list ap)
@@ -90,21 +62,14 @@ void gen_fail_at(struct gen *s, int pos, int len, const char *fmt, ...)
 	gen_vfail(s, pos, len, fmt, ap);
 }
 
-void gsl_add(struct gen *s, struct gsl *l, uint16_t code, uint32_t k)
+void gsl_grow(struct gen *s, struct gsl *l)
 {
-	struct cb_stmt *v = l->heap ? l->heap : l->in;
+	unsigned cap = 2 * l->n;
+	struct cb_stmt *h = gen_alloc_raw(s, cap * sizeof(*h));
 
-	if (l->n == (l->heap ? l->cap : GSL_INLINE)) {
-		unsigned cap = 2 * l->n;
-		struct cb_stmt *h = gen_alloc_raw(s, cap * sizeof(*h));
-
-		memcpy(h, v, l->n * sizeof(*h));
-		l->heap = v = h;
-		l->cap = cap;
-	}
-	v[l->n].code = code;
-	v[l->n].k = k;
-	l->n++;
+	memcpy(h, gsl_stmts(l), l->n * sizeof(*h));
+	l->heap = h;
+	l->cap = cap;
 }
 
 void gsl_cat(struct gen *s, struct gsl *l, const struct gsl *m)
@@ -547,11 +512,9 @@ int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 			}
 		}
 	}
-	gen_free_all(s);
 	free(s);
 	return 0;
 fail:
-	gen_free_all(s);
 	free(s);
 	cb_graph_free(g);
 	memset(g, 0, sizeof(*g));

@@ -68,14 +68,11 @@ enum goffrel {
 /* inside `pppoes` the link layer becomes PPP (DLT_PPP) */
 #define GEN_DLT_PPP 9
 
-struct gen_chunk;
-
 struct gen {
 	const struct gen_opts *o;
 	struct cb_graph *g;
 	struct sniff_error *err;
 	jmp_buf jb;
-	struct gen_chunk *chunks;
 	const struct node *cur;       /* node whose code is being generated */
 	int pos, len;                 /* its text, for blocks and errors */
 
@@ -100,7 +97,19 @@ _Noreturn void gen_fail(struct gen *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void gen_fail_at(struct gen *s, int pos, int len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void gsl_add(struct gen *s, struct gsl *l, uint16_t code, uint32_t k);
+/* gsl_add's slow path: L is full, move it to a larger array in the arena. */
+void gsl_grow(struct gen *s, struct gsl *l);
+static inline void gsl_add(struct gen *s, struct gsl *l, uint16_t code, uint32_t k)
+{
+	struct cb_stmt *v;
+
+	if (l->n == (l->heap ? l->cap : GSL_INLINE))
+		gsl_grow(s, l);
+	v = l->heap ? l->heap : l->in;
+	v[l->n].code = code;
+	v[l->n].k = k;
+	l->n++;
+}
 void gsl_cat(struct gen *s, struct gsl *l, const struct gsl *m);
 struct gb gen_jmp(struct gen *s, const struct gsl *stmts, uint16_t jop, uint32_t k);
 /* Lower level, for code with jumps inside what libpcap keeps as one
