@@ -282,7 +282,8 @@ static void phases(const char *expr, double ms[5])
 				       .snaplen = SNIFF_DEFAULT_SNAPLEN,
 				       .netmask = SNIFF_NETMASK_UNKNOWN,
 				       .mode = SNIFF_MODE_SAVEFILE,
-				       .names = &(struct names_ctx){ NULL } };
+				       .names = &(struct names_ctx){ NULL },
+				       .optimize = 1 };
 		struct arena a = { 0 };
 		struct node *ast;
 		struct cb_graph g;

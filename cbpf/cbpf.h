@@ -138,6 +138,10 @@ struct gen_opts {
 	 * bounded by a counter in M[] (a backward `ja`, which classic BPF
 	 * refuses), instead of unrolling it */
 	int protochain_loop;
+	/* cb_optimize() runs on the result: the generator may leave out a test
+	 * libpcap's optimizer would remove anyway (gen_hostop: one ethertype
+	 * test for src and dst) */
+	int optimize;
 };
 int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 	   struct sniff_error *err);

@@ -73,6 +73,7 @@ SNIFF_API int sniff_compile(const char *expr, int linktype,
 		goto out;
 	names.dir = o.names_dir;
 	go = cb_gen_opts(&o, linktype, &names);
+	go.optimize = o.optimize;
 	rc = cb_gen(ast, &go, &g, err);
 	if (rc < 0)
 		goto out;

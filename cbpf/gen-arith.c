@@ -136,8 +136,8 @@ static struct arth gen_load(struct gen *s, const struct node *n, struct arth in)
 
 static int is_imm(const struct arth *a, uint32_t *k)
 {
-	if (a->s.n && a->s.v[0].code == (BPF_LD | BPF_IMM)) {
-		*k = a->s.v[0].k;
+	if (a->s.n && gsl_stmts(&a->s)[0].code == (BPF_LD | BPF_IMM)) {
+		*k = gsl_stmts(&a->s)[0].k;
 		return 1;
 	}
 	return 0;

@@ -13,48 +13,27 @@
 #include <string.h>
 #include "gen.h"
 
-/* One bump allocator for edges, statement lists and copies: everything is
- * freed together when cb_gen() returns. */
-#define GEN_CHUNK 16384
-
-struct gen_chunk {
-	struct gen_chunk *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
-void *gen_alloc(struct gen *s, size_t n)
+/* Scratch memory (long statement lists, the and/or spine, the walk in
+ * unwritten_reads) comes from the graph's arena: no malloc of its own, and
+ * cb_graph_free() releases it with the blocks, on success and on error. */
+static void *gen_alloc_raw(struct gen *s, size_t n)
 {
-	struct gen_chunk *c = s->chunks;
-	size_t align = sizeof(max_align_t);
-	void *p;
+	struct cb_graph *g = s->g;
+	void *p = NULL;
 
-	n = (n + align - 1) / align * align;
-	if (!c || c->size - c->used < n) {
-		size_t size = n > GEN_CHUNK ? n : GEN_CHUNK;
-
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			gen_fail(s, "out of memory");
-		c->used = 0;
-		c->size = size;
-		c->next = s->chunks;
-		s->chunks = c;
-	}
-	p = (char *)c->data + c->used;
-	c->used += n;
-	memset(p, 0, n);
+	if (g->arena || (g->arena = arena_new()))
+		p = arena_alloc_raw(g->arena, n);
+	if (!p)
+		gen_fail(s, "out of memory");
 	return p;
 }
 
-static void gen_free_all(struct gen *s)
+void *gen_alloc(struct gen *s, size_t n)
 {
-	while (s->chunks) {
-		struct gen_chunk *c = s->chunks;
+	void *p = gen_alloc_raw(s, n);
 
-		s->chunks = c->next;
-		free(c);
-	}
+	memset(p, 0, n);
+	return p;
 }
 
 static _Noreturn void gen_vfail(struct gen *s, int pos, int len, const char *fmt, va_list ap)
@@ -83,34 +62,35 @@ void gen_fail_at(struct gen *s, int pos, int len, const char *fmt, ...)
 	gen_vfail(s, pos, len, fmt, ap);
 }
 
-void gsl_add(struct gen *s, struct gsl *l, uint16_t code, uint32_t k)
+void gsl_grow(struct gen *s, struct gsl *l)
 {
-	if (l->n == l->cap) {
-		unsigned cap = l->cap ? 2 * l->cap : 8;
-		struct cb_stmt *v = gen_alloc(s, cap * sizeof(*v));
+	unsigned cap = 2 * l->n;
+	struct cb_stmt *h = gen_alloc_raw(s, cap * sizeof(*h));
 
-		if (l->n)
-			memcpy(v, l->v, l->n * sizeof(*v));
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n].code = code;
-	l->v[l->n].k = k;
-	l->n++;
+	memcpy(h, gsl_stmts(l), l->n * sizeof(*h));
+	l->heap = h;
+	l->cap = cap;
 }
 
 void gsl_cat(struct gen *s, struct gsl *l, const struct gsl *m)
 {
+	const struct cb_stmt *v = gsl_stmts(m);
+
 	for (unsigned i = 0; i < m->n; i++)
-		gsl_add(s, l, m->v[i].code, m->v[i].k);
+		gsl_add(s, l, v[i].code, v[i].k);
+}
+
+/* See struct gen_list: the slot itself links to the next slot. */
+static struct cb_block **edge_next(struct cb_block **slot)
+{
+	return (struct cb_block **)(void *)*slot;
 }
 
 struct gen_list gen_edge(struct gen *s, struct cb_block **slot)
 {
-	struct gen_edge *e = gen_alloc(s, sizeof(*e));
-
-	e->slot = slot;
-	return (struct gen_list){ e, e };
+	(void)s;
+	*slot = NULL;
+	return (struct gen_list){ slot, slot };
 }
 
 struct gen_list gen_list_cat(struct gen_list a, struct gen_list b)
@@ -119,15 +99,19 @@ struct gen_list gen_list_cat(struct gen_list a, struct gen_list b)
 		return b;
 	if (!b.head)
 		return a;
-	a.tail->next = b.head;
+	*a.tail = (struct cb_block *)(void *)b.head;
 	a.tail = b.tail;
 	return a;
 }
 
 static void patch(struct gen_list l, struct cb_block *to)
 {
-	for (struct gen_edge *e = l.head; e; e = e->next)
-		*e->slot = to;
+	struct cb_block **slot, **next;
+
+	for (slot = l.head; slot; slot = next) {
+		next = edge_next(slot);
+		*slot = to;
+	}
 }
 
 static struct cb_block *new_block(struct gen *s)
@@ -141,11 +125,15 @@ static struct cb_block *new_block(struct gen *s)
 	return b;
 }
 
+/* Append L to B's statements; the array is sized exactly, in one go. */
 static void block_stmts(struct gen *s, struct cb_block *b, const struct gsl *l)
 {
-	for (unsigned i = 0; l && i < l->n; i++)
-		if (cb_block_add(b, l->v[i].code, l->v[i].k) < 0)
-			gen_fail(s, "out of memory");
+	if (!l || !l->n)
+		return;
+	if (cb_block_reserve(b, b->nstmts + l->n) < 0)
+		gen_fail(s, "out of memory");
+	memcpy(b->stmts + b->nstmts, gsl_stmts(l), l->n * sizeof(*b->stmts));
+	b->nstmts += l->n;
 }
 
 struct cb_block *gen_block(struct gen *s, const struct gsl *stmts)
@@ -166,13 +154,13 @@ void gen_goto(struct cb_block *from, struct cb_block *to)
 
 void gen_prepend(struct gen *s, struct cb_block *b, const struct gsl *l)
 {
-	struct gsl all = { 0 };
-
-	gsl_cat(s, &all, l);
-	for (unsigned i = 0; i < b->nstmts; i++)
-		gsl_add(s, &all, b->stmts[i].code, b->stmts[i].k);
-	b->nstmts = 0;
-	block_stmts(s, b, &all);
+	if (!l->n)
+		return;
+	if (cb_block_reserve(b, b->nstmts + l->n) < 0)
+		gen_fail(s, "out of memory");
+	memmove(b->stmts + l->n, b->stmts, b->nstmts * sizeof(*b->stmts));
+	memcpy(b->stmts, gsl_stmts(l), l->n * sizeof(*b->stmts));
+	b->nstmts += l->n;
 }
 
 /* A block running STMTS then `jOP #k` (jOP may carry BPF_X). */
@@ -509,7 +497,8 @@ int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 			gsl_add(s, &l, BPF_ST, (uint32_t)s->off_linktype.reg);
 			gen_prepend(s, g->entry, &l);
 		}
-		{
+		/* without a scratch register there is nothing to read */
+		if (g->next_mem) {
 			unsigned need = unwritten_reads(s, g);
 
 			if (need) {
@@ -523,11 +512,9 @@ int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 			}
 		}
 	}
-	gen_free_all(s);
 	free(s);
 	return 0;
 fail:
-	gen_free_all(s);
 	free(s);
 	cb_graph_free(g);
 	memset(g, 0, sizeof(*g));

@@ -21,13 +21,14 @@ struct goff {
 	int unset;   /* OFFSET_NOT_SET (no link-type field: raw IP) */
 };
 
-struct gen_edge {
-	struct cb_block **slot;
-	struct gen_edge *next;
-};
-
+/* A list of open edges, threaded through the open slots themselves as
+ * libpcap threads its backpatch lists through JT/JF: until it is patched, an
+ * open slot holds the address of the next open slot of its list (NULL after
+ * the last), so building an expression allocates nothing for its edges.  A
+ * slot in a list must therefore not be read or written until patched, and a
+ * list is used (patched or concatenated) once. */
 struct gen_list {
-	struct gen_edge *head, *tail;
+	struct cb_block **head, **tail;
 };
 
 /* A boolean expression: entry block and its open true/false edges. */
@@ -36,11 +37,20 @@ struct gb {
 	struct gen_list t, f;
 };
 
-/* A statement list (libpcap's struct slist chain). */
+/* A statement list (libpcap's struct slist chain).  Most lists hold one to
+ * three statements: those stay in the struct itself, longer ones move to the
+ * generator's arena (heap).  Read them through gsl_stmts(). */
+#define GSL_INLINE 4
 struct gsl {
-	struct cb_stmt *v;
+	struct cb_stmt *heap;     /* NULL while n <= GSL_INLINE */
 	unsigned n, cap;
+	struct cb_stmt in[GSL_INLINE];
 };
+
+static inline const struct cb_stmt *gsl_stmts(const struct gsl *l)
+{
+	return l->heap ? l->heap : l->in;
+}
 
 /* An arithmetic value: statements leaving it in M[reg] (libpcap's struct arth). */
 struct garth {
@@ -58,14 +68,11 @@ enum goffrel {
 /* inside `pppoes` the link layer becomes PPP (DLT_PPP) */
 #define GEN_DLT_PPP 9
 
-struct gen_chunk;
-
 struct gen {
 	const struct gen_opts *o;
 	struct cb_graph *g;
 	struct sniff_error *err;
 	jmp_buf jb;
-	struct gen_chunk *chunks;
 	const struct node *cur;       /* node whose code is being generated */
 	int pos, len;                 /* its text, for blocks and errors */
 
@@ -90,7 +97,19 @@ _Noreturn void gen_fail(struct gen *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void gen_fail_at(struct gen *s, int pos, int len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void gsl_add(struct gen *s, struct gsl *l, uint16_t code, uint32_t k);
+/* gsl_add's slow path: L is full, move it to a larger array in the arena. */
+void gsl_grow(struct gen *s, struct gsl *l);
+static inline void gsl_add(struct gen *s, struct gsl *l, uint16_t code, uint32_t k)
+{
+	struct cb_stmt *v;
+
+	if (l->n == (l->heap ? l->cap : GSL_INLINE))
+		gsl_grow(s, l);
+	v = l->heap ? l->heap : l->in;
+	v[l->n].code = code;
+	v[l->n].k = k;
+	l->n++;
+}
 void gsl_cat(struct gen *s, struct gsl *l, const struct gsl *m);
 struct gb gen_jmp(struct gen *s, const struct gsl *stmts, uint16_t jop, uint32_t k);
 /* Lower level, for code with jumps inside what libpcap keeps as one

@@ -28,17 +28,21 @@ struct cb_block *cb_block_new(struct cb_graph *g)
 		errno = ENOMEM;
 		return NULL;
 	}
-	b = arena_alloc(g->arena, sizeof(*b));
+	b = arena_alloc_raw(g->arena, sizeof(*b));
 	if (!b) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	b->id = g->nblocks++;
-	b->code = BPF_RET | BPF_K;
-	b->pos = -1;
-	b->len = -1;
-	b->next_alloc = g->blocks;
-	b->arena = g->arena;
+	/* one assignment, which the compiler writes inline, not a memset call
+	 * and stores: a 10,000-host filter makes 120,000 blocks */
+	*b = (struct cb_block){
+		.id = g->nblocks++,
+		.code = BPF_RET | BPF_K,
+		.pos = -1,
+		.len = -1,
+		.next_alloc = g->blocks,
+		.arena = g->arena,
+	};
 	g->blocks = b;
 	return b;
 }
@@ -93,12 +97,10 @@ struct ret_table {
 	struct cb_block **inline_v; /* the caller's first V, not to be freed */
 };
 
-static struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *err)
+static struct cb_block *ret_canon_slow(struct ret_table *t, struct cb_block *b, int *err)
 {
 	unsigned i;
 
-	if (!b || !is_ret(b) || b->nstmts)
-		return b;
 	for (i = 0; i < t->n; i++)
 		if (t->v[i]->code == b->code &&
 		    (BPF_RVAL(b->code) == BPF_A || t->v[i]->k == b->k))
@@ -119,6 +121,14 @@ static struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *
 	}
 	t->v[t->n++] = b;
 	return b;
+}
+
+/* Called for every edge: the test that most edges pass stays inline. */
+static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *err)
+{
+	if (!b || !is_ret(b) || b->nstmts)
+		return b;
+	return ret_canon_slow(t, b, err);
 }
 
 struct layout_frame {

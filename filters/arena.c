@@ -7,11 +7,10 @@
 
 #define ARENA_CHUNK_MIN 4096
 #define ARENA_CHUNK_MAX (1u << 20)
-#define ARENA_ALIGN 16
 
 struct arena_chunk {
 	struct arena_chunk *next;
-	size_t size, used;
+	size_t size;
 	/* max_align_t keeps the payload aligned for any node type */
 	max_align_t data[];
 };
@@ -25,38 +24,34 @@ void *arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-void *arena_alloc_raw(struct arena *a, size_t n)
+/* A new chunk for N bytes, which becomes the one arena_alloc_raw() takes
+ * from (the rest of the previous one is left unused). */
+void *arena_alloc_chunk(struct arena *a, size_t n)
 {
 	struct arena_chunk *c = a->head;
 	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	void *p;
+	/* doubling chunks: a 10,000-host filter takes a few dozen mallocs */
+	size_t size = c ? 2 * c->size : ARENA_CHUNK_MIN;
 
 	if (need < n) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!c || c->size - c->used < need) {
-		/* doubling chunks: a 10,000-host filter takes a few dozen mallocs */
-		size_t size = c ? 2 * c->size : ARENA_CHUNK_MIN;
-
-		if (size > ARENA_CHUNK_MAX)
-			size = ARENA_CHUNK_MAX;
-		if (size < need)
-			size = need;
-
-		c = malloc(sizeof(*c) + size);
-		if (!c) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
+	if (size > ARENA_CHUNK_MAX)
+		size = ARENA_CHUNK_MAX;
+	if (size < need)
+		size = need;
+	c = malloc(sizeof(*c) + size);
+	if (!c) {
+		errno = ENOMEM;
+		return NULL;
 	}
-	p = (char *)c->data + c->used;
-	c->used += need;
-	return p;
+	c->size = size;
+	c->next = a->head;
+	a->head = c;
+	a->cur = (char *)c->data + need;
+	a->end = (char *)c->data + size;
+	return c->data;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
@@ -101,4 +96,5 @@ void arena_free(struct arena *a)
 		c = next;
 	}
 	a->head = NULL;
+	a->cur = a->end = NULL;
 }

@@ -269,7 +269,9 @@ static int hex_run(const char *s)
 #define KW_MAXLEN 40
 
 static uint16_t kw_index[1u << KW_HBITS]; /* 1 + index into kw_all(), 0 = empty */
+static uint8_t kw_len[1u << KW_HBITS];    /* strlen of that entry's text */
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+static int kw_ready;                      /* set (release) once the index is built */
 
 static uint32_t kw_hash(const char *s, int len)
 {
@@ -298,7 +300,9 @@ static void kw_build(void)
 		while (kw_index[j])
 			j = (j + 1) & ((1u << KW_HBITS) - 1);
 		kw_index[j] = (uint16_t)(i + 1);
+		kw_len[j] = (uint8_t)strlen(t);
 	}
+	__atomic_store_n(&kw_ready, 1, __ATOMIC_RELEASE);
 }
 
 /* The entry of TAB (keywords or named_nums) spelled exactly as the LEN bytes
@@ -311,12 +315,15 @@ static int match_table(const char *s, int len, const struct keyword *tab, size_t
 
 	if (len <= 0 || len > KW_MAXLEN)
 		return 0;
-	pthread_once(&kw_once, kw_build);
+	if (!__atomic_load_n(&kw_ready, __ATOMIC_ACQUIRE))
+		pthread_once(&kw_once, kw_build);
 	for (j = kw_hash(s, len); kw_index[j]; j = (j + 1) & ((1u << KW_HBITS) - 1)) {
-		const struct keyword *e = kw_all(kw_index[j] - 1u);
+		const struct keyword *e;
 
-		if (e >= tab && e < tab + n && strncmp(e->text, s, len) == 0 &&
-		    e->text[len] == '\0') {
+		if (kw_len[j] != len)
+			continue;
+		e = kw_all(kw_index[j] - 1u);
+		if (e >= tab && e < tab + n && memcmp(e->text, s, (size_t)len) == 0) {
 			*k = e;
 			return len;
 		}
@@ -534,6 +541,32 @@ enum rule {
 	R_BOGUS_MAC, R_NAMED_NUM, R_ID, R_ESCAPED_ID, R__COUNT
 };
 
+/* An IPv4 address or prefix in decimal ("10.1.2.3", "192.168"): the length
+ * when S starts with 2 to 4 decimal parts that end the word, else 0 (the
+ * slow path decides).  Of the other rules only the name rule takes such a
+ * word, and no longer (so HID wins, being first), and the MAC rule, which
+ * takes "dddd.dddd.dddd" (left to the slow path). */
+static int lex_fast_hid(const char *s)
+{
+	int i = 0, parts = 0, d;
+
+	for (;;) {
+		for (d = 0; is_dec(s[i + d]); d++)
+			;
+		if (!d)
+			return 0;
+		i += d;
+		parts++;
+		if (s[i] != '.')
+			break;
+		i++;
+	}
+	if (parts < 2 || parts > 4 || is_alnum(s[i]) || s[i] == '-' || s[i] == '_' ||
+	    s[i] == ':' || (parts == 3 && s[4] == '.' && s[9] == '.'))
+		return 0;
+	return i;
+}
+
 /* The common tokens, decided without trying every rule: blanks, operators
  * and words of letters and digits alone.  A word that is followed by none of
  * ". - _ :" can only be matched by the name, keyword, named-number, number
@@ -563,6 +596,15 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 		return 0;
 	for (w = 1; is_alnum(s[w]); w++)
 		;
+	if (s[w] == '.' && is_dec((char)c)) {
+		w = lex_fast_hid(s);
+		if (!w)
+			return 0;
+		t->pos = pos;
+		t->len = *n = w;
+		t->kind = TK_HID;
+		return 2;
+	}
 	if (s[w] == '.' || s[w] == '-' || s[w] == '_' || s[w] == ':')
 		return 0;
 	t->pos = pos;
@@ -602,6 +644,8 @@ static int lex_one(const char *expr, int pos, struct arena *a, struct token *t,
 	int r, best = 0, rule = -1;
 	size_t i;
 
+	if (!*s)
+		return 0;
 	switch (lex_fast(s, pos, t, &best, err)) {
 	case 1:
 		return best;
@@ -762,7 +806,7 @@ int filter_tokenize(const char *expr, struct arena *a, struct token **out,
 		if (n == 0)
 			break;
 		if (tmp.kind != TK_EOF) {
-			t = arena_alloc(a, sizeof(*t));
+			t = arena_alloc_raw(a, sizeof(*t));
 			if (!t) {
 				filter_error(err, -1, 0, "out of memory");
 				return -ENOMEM;

@@ -528,6 +528,65 @@ START_TEST(random_combinations)
 }
 END_TEST
 
+/* `or` lists of host and net terms (IPv4, IPv6, both, every direction),
+ * of the addresses the packet pool carries, decide as libpcap's programs do
+ * at -O0 and -O1: with the optimizer coming, the generator tests the
+ * ethertype once for src and dst (gen_hostop), which libpcap does not. */
+START_TEST(host_lists)
+{
+	/* a format, its family (4, 6, or 0: alternate), and its connective */
+	static const struct { const char *fmt; int fam; const char *op; } shape[] = {
+		{ "host %s", 4, " or " }, { "src or dst host %s", 4, " or " },
+		{ "src and dst host %s", 4, " or " }, { "ip host %s", 4, " or " },
+		{ "net %s/32", 4, " or " }, { "dst host %s", 4, " or " },
+		{ "host %s", 6, " or " }, { "ip6 host %s", 6, " or " },
+		{ "src and dst host %s", 6, " or " }, { "net %s/128", 6, " or " },
+		{ "host %s", 0, " or " }, { "not host %s", 0, " and " },
+	};
+	static const int lt[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_RAW };
+	static const size_t ks[] = { 2, 5, 100 };
+	char v4[16][INET_ADDRSTRLEN];
+	struct tally t = { 0 };
+
+	ck_assert_uint_le(pk_nv4, 16);
+	for (size_t i = 0; i < pk_nv4; i++) {
+		struct in_addr a = { htonl(pk_v4[i]) };
+
+		inet_ntop(AF_INET, &a, v4[i], sizeof(v4[i]));
+	}
+	for (size_t d = 0; d < sizeof(lt) / sizeof(lt[0]); d++) {
+		struct pool p = { 0 };
+
+		build_pool(&p, lt[d]);
+		for (size_t f = 0; f < sizeof(shape) / sizeof(shape[0]); f++) {
+			for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+				char expr[2048] = "", term[128];
+				size_t n4 = 0, n6 = 0;
+
+				for (size_t i = 0; i < ks[ki]; i++) {
+					int six = shape[f].fam ? shape[f].fam == 6 : (int)(i & 1);
+
+					if (six ? n6 == pk_nv6 : n4 == pk_nv4)
+						break;
+					snprintf(term, sizeof(term), shape[f].fmt,
+						 six ? pk_v6names[n6++] : v4[n4++]);
+					if (i)
+						strcat(expr, shape[f].op);
+					strcat(expr, term);
+				}
+				for (int opt = 0; opt <= 1; opt++)
+					differ(lt[d], expr, opt, &p, &t);
+			}
+		}
+		pool_free(&p);
+	}
+	printf("hosts  lists        cases %4ld  compiled %4ld  rejected-both %3ld  equal %4ld  failures %ld\n",
+	       t.cases, t.compiled_both, t.rejected_both, t.equal, t.fail);
+	fflush(stdout);
+	ck_assert_msg(t.fail == 0, "host lists: %ld of %ld differ from libpcap", t.fail, t.cases);
+}
+END_TEST
+
 /* The same unoptimized program as libpcap, instruction for instruction:
  * -d output can equal tcpdump's. */
 START_TEST(same_shape)
@@ -1306,6 +1365,7 @@ static Suite *gen_suite(void)
 	tcase_add_test(t, names_files);
 	tcase_add_test(t, linux_ancillary);
 	tcase_add_test(t, random_combinations);
+	tcase_add_test(t, host_lists);
 	tcase_add_test(t, linux_loopback_ip6);
 	suite_add_tcase(s, t);
 
