@@ -440,11 +440,22 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 	send(F, S, tf);
 }
 
+/* Move reachable block I to topo index N (N <= I), keeping its tables. */
+static void keep(struct opt_ctx *o, unsigned i, unsigned n)
+{
+	if (i == n)
+		return;
+	o->topo[n] = o->topo[i];
+	o->topo[n]->offset = (int)n;
+	o->live_in[n] = o->live_in[i];
+	o->ant_in[n] = o->ant_in[i];
+}
+
 int opt_forward(struct opt_ctx *o)
 {
 	struct fwd F;
 	struct state *S;
-	unsigned i;
+	unsigned i, n;
 
 	memset(&F, 0, sizeof(F));
 	F.o = o;
@@ -454,7 +465,7 @@ int opt_forward(struct opt_ctx *o)
 		return -ENOMEM;
 	state_init_entry(S, &o->vn);
 	o->pending[o->g->entry->offset] = S;
-	for (i = 0; i < o->n; i++) {
+	for (i = 0, n = 0; i < o->n; i++) {
 		S = o->pending[i];
 		if (!S)
 			continue;	/* every edge into it was threaded away */
@@ -463,8 +474,13 @@ int opt_forward(struct opt_ctx *o)
 			visit(&F, o->topo[i], S);
 		else
 			state_put(&F, S);
+		keep(o, i, n++);
 	}
 	if (F.oom || o->vn.oom)
 		return -ENOMEM;
+	/* Only the blocks a state reached are still reachable: the passes
+	 * until the next opt_topo() see just those (a merge that rewired dead
+	 * blocks would report changes the program never shows). */
+	o->n = n;
 	return F.changes;
 }
