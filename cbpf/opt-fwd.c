@@ -20,6 +20,9 @@ struct fwd {
 	struct opt_ctx *o;      /* its pending, pool and la serve this pass */
 	int changes;
 	int oom;
+	int open;               /* a second run might find more (see opt_forward) */
+	int dels;               /* changes that deleted a recomputation */
+	unsigned char *stopped; /* by topo index: a threaded edge stopped there */
 };
 
 static int is_ret(const struct cb_block *b)
@@ -129,6 +132,7 @@ static void simplify_stmt(struct fwd *F, const struct state *s, struct cb_stmt *
 		st->code = (uint16_t)(BPF_LD | BPF_SIZE(code) | BPF_ABS);
 		st->k += c;
 		F->changes++;
+		F->open = 1;	/* the load has a new value number */
 		return;
 	}
 	if (BPF_CLASS(code) == BPF_ALU && BPF_OP(code) != BPF_NEG && BPF_SRC(code) == BPF_X &&
@@ -189,12 +193,17 @@ static int fold_index(struct fwd *F, struct cb_block *b, unsigned i, const struc
 
 	if (i + 1 >= b->nstmts || b->stmts[i].code != (BPF_MISC | BPF_TAX) ||
 	    BPF_CLASS(ld->code) != BPF_LD || BPF_MODE(ld->code) != BPF_IND ||
-	    (la[i + 1] & LOC_BIT(LOC_X)) || !s->loc[LOC_A] || !s->loc[LOC_X])
+	    !s->loc[LOC_A] || !s->loc[LOC_X])
 		return 0;
 	a = &t->v[s->loc[LOC_A]];
 	if (a->kind != VN_ALU || a->op != BPF_ADD || a->a != s->loc[LOC_X] ||
 	    t->v[s->loc[LOC_X]].kind != VN_MSH || !vn_is_const(t, a->b, &c) ||
 	    c >= 0x10000 || ld->k >= 0x10000)
+		return 0;
+	/* either way a second run may differ: liveness is from before this
+	 * pass, and the folded load has a new value number */
+	F->open = 1;
+	if (la[i + 1] & LOC_BIT(LOC_X))
 		return 0;
 	ld->k += c;
 	return 1;
@@ -234,6 +243,7 @@ static void number_block(struct fwd *F, struct cb_block *b, struct state *s)
 			block_del_stmt(b, i);
 			memmove(&la[i], &la[i + 1], (b->nstmts - i) * sizeof(*la));
 			F->changes++;
+			F->dels++;
 			continue;
 		}
 		if (vn_is_const(t, v, &c) && !stmt_may_fault(st->code) &&
@@ -275,13 +285,23 @@ static uint32_t operand(struct vn_table *t, const struct state *s, const struct 
 
 /* Where an edge carrying state S into T can go instead: past every block
  * whose test S decides, as long as the skipped statements cannot fail and
- * what they write is dead where the edge lands. */
+ * what they write is dead where the edge lands.
+ * Why it stops matters to a second run (see opt_forward): an undecided test
+ * or a statement that may fail is marked on the block, to be looked at when
+ * the block is visited; a limit or liveness (from before this pass) may
+ * give way on a second run. */
 static struct cb_block *thread(struct fwd *F, const struct state *S, struct cb_block *t)
 {
 	struct vn_table *t_vn = &F->o->vn;
 	unsigned steps = 0;
 
-	while (t && !is_ret(t) && steps++ < MAX_THREAD_STEPS) {
+	for (;;) {
+		if (!t || is_ret(t))
+			break;
+		if (steps++ >= MAX_THREAD_STEPS) {
+			F->open = 1;
+			break;
+		}
 		struct state tmp = *S;	/* shares S's facts: statements do not change them */
 		struct cb_block *next;
 		uint32_t dirty = 0, wrote = 0;
@@ -309,8 +329,10 @@ static struct cb_block *thread(struct fwd *F, const struct state *S, struct cb_b
 			tmp.loc[dest] = v;
 			wrote |= LOC_BIT(dest);
 		}
-		if (!ok || t_vn->oom)
+		if (!ok || t_vn->oom) {
+			F->stopped[t->offset] = 1;
 			break;
+		}
 		for (; wrote; wrote &= wrote - 1) {
 			l = (unsigned)__builtin_ctz(wrote);
 			if (tmp.loc[l] != S->loc[l])
@@ -320,11 +342,15 @@ static struct cb_block *thread(struct fwd *F, const struct state *S, struct cb_b
 			d = 1;
 		else
 			d = state_decide(&tmp, t_vn, t->code, tmp.loc[LOC_A], operand(t_vn, &tmp, t));
-		if (d < 0)
+		if (d < 0) {
+			F->stopped[t->offset] = 1;
 			break;
+		}
 		next = d ? t->jt : t->jf;
-		if (dirty & F->o->live_in[next->offset])
+		if (dirty & F->o->live_in[next->offset]) {
+			F->open = 1;
 			break;
+		}
 		t = next;
 	}
 	return t;
@@ -385,7 +411,7 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 	struct state *T;
 	uint32_t a, c, opnd;
 	unsigned l;
-	int d;
+	int d, before = F->changes - F->dels;
 
 	if (S->holes) {
 		for (l = 0; l < NLOC; l++)
@@ -395,6 +421,8 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 	}
 	number_block(F, b, S);
 	if (is_ret(b) || F->oom) {
+		if (F->changes - F->dels != before && F->stopped[b->offset])
+			F->open = 1;
 		state_put(F, S);
 		return;
 	}
@@ -411,6 +439,9 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 			F->changes++;
 		}
 	}
+	/* an edge that stopped here saw the block as it was (see opt_forward) */
+	if (F->changes - F->dels != before && F->stopped[b->offset])
+		F->open = 1;
 	if (b->jt == b->jf) {
 		tt = thread(F, S, b->jt);
 		if (tt != b->jt)
@@ -434,11 +465,34 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 	tf = thread(F, S, b->jf);
 	if (tt != b->jt || tf != b->jf)
 		F->changes++;
+	/* both outcomes now meet in one block: a second run sees an
+	 * unconditional edge and sends the state as it is, not the meet of
+	 * the two refined ones */
+	if (tt == tf)
+		F->open = 1;
 	b->jt = tt;
 	b->jf = tf;
 	send(F, T, tt);
 	send(F, S, tf);
 }
+
+/* A pass is "closed" when running it again on its own output would change
+ * nothing; the driver then does not run it again unless another pass changes
+ * the graph (it was half of the optimizer's time on small filters).  A second
+ * run starts every block from the same state as this one did: each edge now
+ * points where this run sent its state, and the rewrites keep every value
+ * number.  It can only differ where this run looked at something that was
+ * to change after it looked, or at something it does not recompute:
+ *   - a threaded edge that stopped at a block whose visit then rewrote it
+ *     (deleting a recomputation is harmless: the state that stopped there is
+ *     part of the block's entry state, so it held the value too);
+ *   - a thread stopped by the step limit or by liveness (from before the pass);
+ *   - both outcomes of a test threaded to one block (a second run sends the
+ *     unrefined state, which may know more than the meet of the two);
+ *   - a rewrite that gives a load a new value number (ld [x+k] with X known,
+ *     the tcp[k] fold), and the fold's own liveness test.
+ * Any of these sets F->open.  A build with -DSNIFF_OPT_CHECK runs the second
+ * pass anyway and aborts if a closed pass was wrong. */
 
 /* Move reachable block I to topo index N (N <= I), keeping its tables. */
 static void keep(struct opt_ctx *o, unsigned i, unsigned n)
@@ -459,7 +513,9 @@ int opt_forward(struct opt_ctx *o)
 
 	memset(&F, 0, sizeof(F));
 	F.o = o;
+	F.stopped = o->stopped;
 	memset(o->pending, 0, o->n * sizeof(*o->pending));
+	memset(o->stopped, 0, o->n);
 	S = state_get(&F);
 	if (!S)
 		return -ENOMEM;
@@ -482,5 +538,6 @@ int opt_forward(struct opt_ctx *o)
 	 * until the next opt_topo() see just those (a merge that rewired dead
 	 * blocks would report changes the program never shows). */
 	o->n = n;
+	o->fwd_closed = !F.open;
 	return F.changes;
 }

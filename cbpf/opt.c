@@ -34,10 +34,12 @@ static int ctx_size(struct opt_ctx *o, unsigned nb)
 	o->ant_in = opt_alloc(o, nb * sizeof(*o->ant_in));
 	o->stack = opt_alloc(o, nb * sizeof(*o->stack));
 	o->pending = opt_alloc(o, nb * sizeof(*o->pending));
+	o->stopped = opt_alloc(o, nb);
 	while (hcap < 2 * nb)
 		hcap *= 2;
 	o->mhash = opt_alloc(o, hcap * sizeof(*o->mhash));
-	if (!o->topo || !o->live_in || !o->ant_in || !o->stack || !o->pending || !o->mhash)
+	if (!o->topo || !o->live_in || !o->ant_in || !o->stack || !o->pending || !o->stopped ||
+	    !o->mhash)
 		return -ENOMEM;
 	o->mhcap = hcap;
 	o->cap = nb;
@@ -242,8 +244,19 @@ static void ctx_free(struct opt_ctx *o)
 /* The passes of a round, as bits of the set that left the graph alone. */
 enum { P_BWD = 1, P_CHAINS = 2, P_FWD = 4, P_MERGE = 8, P_JOIN = 16, P_ALL = 31 };
 
-static unsigned passed(unsigned ok, unsigned pass, int rc, int *changes)
+static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, int *changes)
 {
+#ifdef SNIFF_OPT_CHECK
+	/* built with -DSNIFF_OPT_CHECK, no pass is skipped for being closed;
+	 * instead a forward pass that was said to be closed must change
+	 * nothing when it runs again on its own output */
+	if (pass == P_FWD && rc > 0 && o->check_closed)
+		abort();
+	if (rc > 0)
+		o->check_closed = pass == P_FWD && o->fwd_closed;
+#else
+	(void)o;
+#endif
 	if (rc == 0)
 		return ok | pass;
 	*changes += rc;
@@ -279,13 +292,13 @@ int cb_optimize(struct cb_graph *g)
 		if (!(ok & P_BWD)) {
 			if ((rc = opt_backward(&o)) < 0)
 				break;
-			ok = passed(ok, P_BWD, rc, &changes);
+			ok = passed(&o, ok, P_BWD, rc, &changes);
 		}
 		/* chains show up once threading has linked the tests: not before */
 		if (round > 0 && !(ok & P_CHAINS)) {
 			if ((rc = opt_chains(&o)) < 0)
 				break;
-			ok = passed(ok, P_CHAINS, rc, &changes);
+			ok = passed(&o, ok, P_CHAINS, rc, &changes);
 			/* the chains' blocks changed: liveness again */
 			if (rc > 0 && (rc = opt_backward(&o)) < 0)
 				break;
@@ -297,7 +310,7 @@ int cb_optimize(struct cb_graph *g)
 		if (round > 0 && !(ok & P_MERGE) && !(ok & P_FWD)) {
 			if ((rc = merge_blocks(&o)) < 0)
 				break;
-			ok = passed(ok, P_MERGE, rc, &changes);
+			ok = passed(&o, ok, P_MERGE, rc, &changes);
 		}
 		/* past the kernel's 4096 instructions a program is only ever a
 		 * benchmark: the second round there only regroups chains and
@@ -307,20 +320,27 @@ int cb_optimize(struct cb_graph *g)
 		if (ok != P_ALL && !(ok & P_FWD)) {
 			if ((rc = opt_forward(&o)) < 0)
 				break;
-			ok = passed(ok, P_FWD, rc, &changes);
+			ok = passed(&o, ok, P_FWD, rc, &changes);
+#ifndef SNIFF_OPT_CHECK
+			/* it changed the graph, but a run on its output would
+			 * find nothing more: only another pass's change calls
+			 * for one */
+			if (rc > 0 && o.fwd_closed)
+				ok = P_FWD;
+#endif
 		}
 		/* threading only moves edges down the order: it still holds */
 		if (ok != P_ALL && !(ok & P_MERGE)) {
 			if ((rc = merge_blocks(&o)) < 0)
 				break;
-			ok = passed(ok, P_MERGE, rc, &changes);
+			ok = passed(&o, ok, P_MERGE, rc, &changes);
 		}
 		if (ok != P_ALL && !(ok & P_JOIN)) {
 			if ((rc = opt_topo(&o)) < 0)
 				break;
 			if ((rc = join_blocks(&o)) < 0)
 				break;
-			ok = passed(ok, P_JOIN, rc, &changes);
+			ok = passed(&o, ok, P_JOIN, rc, &changes);
 		}
 		rc = 0;
 		if (!changes || (o.n > BIG_GRAPH && round >= 1))

@@ -174,6 +174,12 @@ struct opt_ctx {
 	unsigned npool, cappool;
 	uint32_t *la;            /* live_after() buffer */
 	unsigned capla;
+	unsigned char *stopped;  /* by topo index */
+	int fwd_closed;          /* the last opt_forward would change nothing on
+				    its own output (see opt-fwd.c) */
+#ifdef SNIFF_OPT_CHECK
+	int check_closed;
+#endif
 };
 
 /* Scratch memory that lives until cb_optimize returns (NULL on ENOMEM). */
