@@ -56,7 +56,7 @@ static uint64_t abs_need(uint16_t code, uint32_t k)
 /* Bytes every path to each block has loaded (by topo index). */
 static uint64_t *known_lengths(struct opt_ctx *o)
 {
-	uint64_t *in = opt_alloc(o, o->n * sizeof(*in));
+	uint64_t *in = opt_alloc_raw(o, o->n * sizeof(*in));
 	unsigned i, j;
 
 	if (!in)
@@ -202,8 +202,8 @@ static int imap_init(struct opt_ctx *o, struct imap *h, unsigned n)
 	h->cap = 16;
 	while (h->cap < 2 * n)
 		h->cap *= 2;
-	h->key = opt_alloc(o, h->cap * sizeof(*h->key));
-	h->val = opt_alloc(o, h->cap * sizeof(*h->val));
+	h->key = opt_alloc_raw(o, h->cap * sizeof(*h->key));
+	h->val = opt_alloc_raw(o, h->cap * sizeof(*h->val));
 	if (!h->key || !h->val)
 		return -ENOMEM;
 	memset(h->val, 0xff, h->cap * sizeof(*h->val));
@@ -244,9 +244,9 @@ static int *imap_find(struct imap *h, uint64_t key)
 static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_block *E,
 		   struct cb_block *F, uint64_t known, int zero_exit)
 {
-	struct cb_block **box = opt_alloc(o, m * sizeof(*box));
-	struct link *N = opt_alloc(o, m * sizeof(*N));
-	const struct link **mat = opt_alloc(o, m * sizeof(*mat));
+	struct cb_block **box = opt_alloc_raw(o, m * sizeof(*box));
+	struct link *N = opt_alloc_raw(o, m * sizeof(*N));
+	const struct link **mat = opt_alloc_raw(o, m * sizeof(*mat));
 	struct imap seen = { 0 }, first_mat = { 0 };
 	uint64_t committed = known, seg_need = 0, committed_ind = 0, seg_ind = 0;
 	unsigned i, j, old_size = 0, new_size = 0;
@@ -298,7 +298,7 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 	/* stable order by (segment, group): a group's id is its first index and
 	 * segments grow with the index, so walking groups by id is enough */
 	{
-		int *next = opt_alloc(o, m * sizeof(*next)), *tail = opt_alloc(o, m * sizeof(*tail));
+		int *next = opt_alloc_raw(o, m * sizeof(*next)), *tail = opt_alloc_raw(o, m * sizeof(*tail));
 		unsigned n = 0;
 
 		if (!next || !tail) {
@@ -439,7 +439,7 @@ int opt_chains(struct opt_ctx *o)
 				struct cb_block *next;
 
 				if (m == cap) {
-					struct link *nl = opt_alloc(o, (cap ? 2 * cap : 16) * sizeof(*L));
+					struct link *nl = opt_alloc_raw(o, (cap ? 2 * cap : 16) * sizeof(*L));
 
 					if (!nl) {
 						rc = -ENOMEM;
@@ -475,7 +475,7 @@ int opt_chains(struct opt_ctx *o)
 			for (j = 0; j < m; j++)
 				nst += L[j].nstmts;
 			if (nst > capst) {
-				struct cb_stmt *ns = opt_alloc(o, nst * sizeof(*ns));
+				struct cb_stmt *ns = opt_alloc_raw(o, nst * sizeof(*ns));
 
 				if (!ns) {
 					rc = -ENOMEM;

@@ -157,7 +157,7 @@ static uint32_t *live_after(struct fwd *F, const struct cb_block *b)
 	unsigned i;
 
 	if (b->nstmts + 1 > o->capla) {
-		la = opt_alloc(o, (b->nstmts + 1) * 2 * sizeof(*la));
+		la = opt_alloc_raw(o, (b->nstmts + 1) * 2 * sizeof(*la));
 		if (!la)
 			return NULL;
 		o->la = la;
@@ -379,7 +379,7 @@ static void state_put(struct fwd *F, struct state *s)
 
 	if (o->npool == o->cappool) {
 		unsigned cap = o->cappool ? 2 * o->cappool : 64;
-		struct state **p = opt_alloc(o, cap * sizeof(*p));
+		struct state **p = opt_alloc_raw(o, cap * sizeof(*p));
 
 		if (!p)
 			return;	/* S stays in the arena, unused */

@@ -23,21 +23,27 @@ void *opt_alloc(struct opt_ctx *o, size_t n)
 	return arena_alloc(o->arena, n);
 }
 
+void *opt_alloc_raw(struct opt_ctx *o, size_t n)
+{
+	return arena_alloc_raw(o->arena, n);
+}
+
 /* The per-block tables, for NB blocks; the optimizer makes none, so this
- * runs once. */
+ * runs once.  Each pass writes what it reads (topo, live_in and ant_in by
+ * index before use; pending, stopped and mhash cleared by their pass). */
 static int ctx_size(struct opt_ctx *o, unsigned nb)
 {
 	unsigned hcap = 16;
 
-	o->topo = opt_alloc(o, nb * sizeof(*o->topo));
-	o->live_in = opt_alloc(o, nb * sizeof(*o->live_in));
-	o->ant_in = opt_alloc(o, nb * sizeof(*o->ant_in));
-	o->stack = opt_alloc(o, nb * sizeof(*o->stack));
-	o->pending = opt_alloc(o, nb * sizeof(*o->pending));
-	o->stopped = opt_alloc(o, nb);
+	o->topo = opt_alloc_raw(o, nb * sizeof(*o->topo));
+	o->live_in = opt_alloc_raw(o, nb * sizeof(*o->live_in));
+	o->ant_in = opt_alloc_raw(o, nb * sizeof(*o->ant_in));
+	o->stack = opt_alloc_raw(o, nb * sizeof(*o->stack));
+	o->pending = opt_alloc_raw(o, nb * sizeof(*o->pending));
+	o->stopped = opt_alloc_raw(o, nb);
 	while (hcap < 2 * nb)
 		hcap *= 2;
-	o->mhash = opt_alloc(o, hcap * sizeof(*o->mhash));
+	o->mhash = opt_alloc_raw(o, hcap * sizeof(*o->mhash));
 	if (!o->topo || !o->live_in || !o->ant_in || !o->stack || !o->pending || !o->stopped ||
 	    !o->mhash)
 		return -ENOMEM;
