@@ -278,9 +278,69 @@ static void number_block(struct fwd *F, struct cb_block *b, struct state *s)
 	}
 }
 
-static uint32_t operand(struct vn_table *t, const struct state *s, const struct cb_block *b)
+/* What block T leaves in A and X when entered with state S, and which
+ * locations it changed (*DIRTY); 0 when one of its statements may fail where
+ * S does not know it succeeds (or stores out of range). */
+static int pass_through(struct fwd *F, const struct state *S, const struct cb_block *t,
+			uint32_t *a, uint32_t *x, uint32_t *dirty)
 {
-	return BPF_SRC(b->code) == BPF_X ? s->loc[LOC_X] : vn_const(t, b->k);
+	struct vn_table *vn = &F->o->vn;
+	const struct cb_stmt *st = t->stmts;
+	struct state tmp;
+	uint32_t wrote = 0;
+	unsigned i, l;
+
+	/* most blocks are `ld [k]; j.. #c`: this is the loop below for them */
+	if (t->nstmts == 1 && BPF_CLASS(st->code) == BPF_LD && BPF_MODE(st->code) == BPF_ABS &&
+	    st->k < SANE_OFFSET) {
+		uint32_t v = vn_abs(vn, BPF_SIZE(st->code), st->k);
+
+		if (!v || (S->loc[LOC_A] != v &&
+			   (uint64_t)st->k + load_size(st->code) > S->known_len && !holds(S, v)))
+			return 0;
+		*a = v;
+		*x = S->loc[LOC_X];
+		*dirty = v != S->loc[LOC_A] ? LOC_BIT(LOC_A) : 0;
+		return 1;
+	}
+	tmp = *S;	/* shares S's facts: statements do not change them */
+	for (i = 0; i < t->nstmts; i++, st++) {
+		unsigned dest;
+		uint32_t v;
+
+		if ((BPF_CLASS(st->code) == BPF_ST || BPF_CLASS(st->code) == BPF_STX) &&
+		    st->k >= BPF_MEMWORDS)
+			return 0;
+		v = eval_stmt(vn, &tmp, st->code, st->k, &dest);
+		if (stmt_may_fault(st->code) && tmp.loc[dest] != v) {
+			uint64_t need = needs_len(st->code, st->k);
+
+			if ((!need || need > tmp.known_len) && !holds(S, v))
+				return 0;
+		}
+		tmp.loc[dest] = v;
+		wrote |= LOC_BIT(dest);
+	}
+	if (vn->oom)
+		return 0;
+	*dirty = 0;
+	for (; wrote; wrote &= wrote - 1) {
+		l = (unsigned)__builtin_ctz(wrote);
+		if (tmp.loc[l] != S->loc[l])
+			*dirty |= LOC_BIT(l);
+	}
+	*a = tmp.loc[LOC_A];
+	*x = tmp.loc[LOC_X];
+	return 1;
+}
+
+/* 1 true, 0 false, -1 unknown: B's test on A and X, with S's facts. */
+static int decide(struct fwd *F, const struct state *S, const struct cb_block *b, uint32_t a,
+		  uint32_t x)
+{
+	if (BPF_SRC(b->code) == BPF_X)
+		return state_decide(S, &F->o->vn, b->code, a, x);
+	return state_decide_k(S, &F->o->vn, BPF_OP(b->code), a, b->k);
 }
 
 /* Where an edge carrying state S into T can go instead: past every block
@@ -292,56 +352,24 @@ static uint32_t operand(struct vn_table *t, const struct state *s, const struct 
  * give way on a second run. */
 static struct cb_block *thread(struct fwd *F, const struct state *S, struct cb_block *t)
 {
-	struct vn_table *t_vn = &F->o->vn;
 	unsigned steps = 0;
 
 	for (;;) {
+		struct cb_block *next;
+		uint32_t a, x, dirty;
+		int d;
+
 		if (!t || is_ret(t))
 			break;
 		if (steps++ >= MAX_THREAD_STEPS) {
 			F->open = 1;
 			break;
 		}
-		struct state tmp = *S;	/* shares S's facts: statements do not change them */
-		struct cb_block *next;
-		uint32_t dirty = 0, wrote = 0;
-		unsigned i, l;
-		int d, ok = 1;
-
-		for (i = 0; i < t->nstmts && ok; i++) {
-			const struct cb_stmt *st = &t->stmts[i];
-			unsigned dest;
-			uint32_t v;
-
-			if ((BPF_CLASS(st->code) == BPF_ST || BPF_CLASS(st->code) == BPF_STX) &&
-			    st->k >= BPF_MEMWORDS) {
-				ok = 0;
-				break;
-			}
-			v = eval_stmt(t_vn, &tmp, st->code, st->k, &dest);
-
-			if (stmt_may_fault(st->code) && tmp.loc[dest] != v) {
-				uint64_t need = needs_len(st->code, st->k);
-
-				if ((!need || need > tmp.known_len) && !holds(S, v))
-					ok = 0;
-			}
-			tmp.loc[dest] = v;
-			wrote |= LOC_BIT(dest);
-		}
-		if (!ok || t_vn->oom) {
+		if (!pass_through(F, S, t, &a, &x, &dirty)) {
 			F->stopped[t->offset] = 1;
 			break;
 		}
-		for (; wrote; wrote &= wrote - 1) {
-			l = (unsigned)__builtin_ctz(wrote);
-			if (tmp.loc[l] != S->loc[l])
-				dirty |= LOC_BIT(l);
-		}
-		if (t->jt == t->jf)
-			d = 1;
-		else
-			d = state_decide(&tmp, t_vn, t->code, tmp.loc[LOC_A], operand(t_vn, &tmp, t));
+		d = t->jt == t->jf ? 1 : decide(F, S, t, a, x);
 		if (d < 0) {
 			F->stopped[t->offset] = 1;
 			break;
@@ -409,7 +437,7 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 	struct vn_table *t = &F->o->vn;
 	struct cb_block *tt, *tf;
 	struct state *T;
-	uint32_t a, c, opnd;
+	uint32_t a, c;
 	unsigned l;
 	int d, before = F->changes - F->dels;
 
@@ -433,7 +461,7 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 	}
 	a = S->loc[LOC_A];
 	if (b->jt != b->jf) {
-		d = state_decide(S, t, b->code, a, operand(t, S, b));
+		d = decide(F, S, b, a, S->loc[LOC_X]);
 		if (d >= 0) {
 			b->jt = b->jf = d ? b->jt : b->jf;
 			F->changes++;
@@ -450,7 +478,6 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 		send(F, S, tt);
 		return;
 	}
-	opnd = operand(t, S, b);
 	T = state_get(F);
 	if (!T || state_assign(T, S)) {
 		F->oom = 1;
@@ -459,8 +486,13 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 		state_put(F, S);
 		return;
 	}
-	state_refine(T, t, b->code, a, opnd, 1);
-	state_refine(S, t, b->code, a, opnd, 0);
+	if (BPF_SRC(b->code) == BPF_X) {
+		state_refine(T, t, b->code, a, S->loc[LOC_X], 1);
+		state_refine(S, t, b->code, a, S->loc[LOC_X], 0);
+	} else {
+		state_refine_k(T, t, BPF_OP(b->code), a, b->k, 1);
+		state_refine_k(S, t, BPF_OP(b->code), a, b->k, 0);
+	}
 	tt = thread(F, T, b->jt);
 	tf = thread(F, S, b->jf);
 	if (tt != b->jt || tf != b->jf)

@@ -451,32 +451,16 @@ static int fact_decide(const struct fact *f, unsigned op, uint32_t c)
 	return -1;
 }
 
-int state_decide(const struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
-		 uint32_t b)
+int state_decide_k(const struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		   uint32_t y)
 {
-	unsigned op = BPF_OP(code), i;
-	uint32_t x, y;
 	const struct fact *f;
-	int ca, cb;
+	uint32_t x;
 
-	if (!a || !b)
+	if (!a)
 		return -1;
-	ca = vn_is_const(t, a, &x);
-	cb = vn_is_const(t, b, &y);
-	if (ca && cb)
+	if (vn_is_const(t, a, &x))
 		return eval_test(op, x, y);
-	if (!cb) {
-		if (a == b) {
-			if (op == BPF_JEQ || op == BPF_JGE)
-				return 1;
-			if (op == BPF_JGT)
-				return 0;
-		}
-		for (i = 0; i < s->nxf; i++)
-			if (s->xf[i].a == a && s->xf[i].b == b && s->xf[i].code == code)
-				return s->xf[i].val;
-		return -1;
-	}
 	f = fact_find(s, a);
 	if (!f) {
 		/* nothing known: only the tests no value can fail or pass */
@@ -487,6 +471,30 @@ int state_decide(const struct state *s, const struct vn_table *t, uint16_t code,
 		return -1;
 	}
 	return fact_decide(f, op, y);
+}
+
+int state_decide(const struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
+		 uint32_t b)
+{
+	unsigned op = BPF_OP(code), i;
+	uint32_t y;
+
+	if (!a || !b)
+		return -1;
+	if (vn_is_const(t, b, &y))
+		return state_decide_k(s, t, op, a, y);
+	if (vn_is_const(t, a, NULL))
+		return -1;
+	if (a == b) {
+		if (op == BPF_JEQ || op == BPF_JGE)
+			return 1;
+		if (op == BPF_JGT)
+			return 0;
+	}
+	for (i = 0; i < s->nxf; i++)
+		if (s->xf[i].a == a && s->xf[i].b == b && s->xf[i].code == code)
+			return s->xf[i].val;
+	return -1;
 }
 
 static void fact_refine(struct fact *f, unsigned op, uint32_t c, int val)
@@ -537,18 +545,27 @@ static void fact_refine(struct fact *f, unsigned op, uint32_t c, int val)
 	}
 }
 
+void state_refine_k(struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		    uint32_t y, int val)
+{
+	struct fact *f;
+
+	if (!a || vn_is_const(t, a, NULL))
+		return;
+	f = fact_get(s, a);
+	if (f)
+		fact_refine(f, op, y, val);
+}
+
 void state_refine(struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
 		  uint32_t b, int val)
 {
 	uint32_t y;
-	struct fact *f;
 
 	if (!a || !b || vn_is_const(t, a, NULL))
 		return;
 	if (vn_is_const(t, b, &y)) {
-		f = fact_get(s, a);
-		if (f)
-			fact_refine(f, BPF_OP(code), y, val);
+		state_refine_k(s, t, BPF_OP(code), a, y, val);
 		return;
 	}
 	if (s->nxf == s->capxf) {

@@ -125,6 +125,12 @@ int state_decide(const struct state *s, const struct vn_table *t, uint16_t code,
 /* Record that the test came out VAL. */
 void state_refine(struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
 		  uint32_t b, int val);
+/* The same for a test against the constant Y (BPF_K), OP = BPF_OP(code):
+ * no value number is made for Y. */
+int state_decide_k(const struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		   uint32_t y);
+void state_refine_k(struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		    uint32_t y, int val);
 
 /* ---- statements */
 /* Locations a statement uses and defines (LOC_BIT masks). */
