@@ -86,6 +86,7 @@ int opt_topo(struct opt_ctx *o)
 		}
 	}
 	o->n = n;
+	o->topo_ok = 1;
 	for (sp = 0; sp < n / 2; sp++) {
 		b = o->topo[sp];
 		o->topo[sp] = o->topo[n - 1 - sp];
@@ -260,12 +261,11 @@ static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, in
 		abort();
 	if (rc > 0)
 		o->check_closed = pass == P_FWD && o->fwd_closed;
-#else
-	(void)o;
 #endif
 	if (rc == 0)
 		return ok | pass;
 	*changes += rc;
+	o->topo_ok = 0;
 	return 0;	/* a new graph: nothing has been checked on it yet */
 }
 
@@ -293,7 +293,8 @@ int cb_optimize(struct cb_graph *g)
 	for (round = 0, ok = 0; round < MAX_ROUNDS && ok != P_ALL; round++) {
 		int changes = 0;
 
-		if ((rc = opt_topo(&o)) < 0)
+		/* the order is a function of the graph: kept while it stands */
+		if (!o.topo_ok && (rc = opt_topo(&o)) < 0)
 			break;
 		if (!(ok & P_BWD)) {
 			if ((rc = opt_backward(&o)) < 0)
@@ -342,7 +343,7 @@ int cb_optimize(struct cb_graph *g)
 			ok = passed(&o, ok, P_MERGE, rc, &changes);
 		}
 		if (ok != P_ALL && !(ok & P_JOIN)) {
-			if ((rc = opt_topo(&o)) < 0)
+			if (!o.topo_ok && (rc = opt_topo(&o)) < 0)
 				break;
 			if ((rc = join_blocks(&o)) < 0)
 				break;

@@ -181,6 +181,7 @@ struct opt_ctx {
 	uint32_t *la;            /* live_after() buffer */
 	unsigned capla;
 	unsigned char *stopped;  /* by topo index */
+	int topo_ok;             /* no pass changed the graph since opt_topo */
 	int fwd_closed;          /* the last opt_forward would change nothing on
 				    its own output (see opt-fwd.c) */
 #ifdef SNIFF_OPT_CHECK
