@@ -238,24 +238,45 @@ static int *imap_find(struct imap *h, uint64_t key)
 	return h->val[j] < 0 ? NULL : &h->val[j];
 }
 
+/* Do two links test the same value?  Only then can regrouping share a load:
+ * with every value different the order stays and each link keeps its own
+ * statements, so the size would not change.  -1: too long to say cheaply. */
+static int values_repeat(const struct link *L, unsigned m)
+{
+	unsigned i, j;
+
+	if (m > 32)
+		return -1;
+	for (i = 1; i < m; i++)
+		for (j = 0; j < i; j++)
+			if (L[i].value == L[j].value)
+				return 1;
+	return 0;
+}
+
 /* Try the chain of M links; 1 if rewritten, 0 if not worth it or not safe.
  * ZERO_EXIT: E drops the packet, as a failing load does, so no order can tell
  * them apart; only the loads done when no test fires must stay as demanding. */
 static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_block *E,
 		   struct cb_block *F, uint64_t known, int zero_exit)
 {
-	struct cb_block **box = opt_alloc_raw(o, m * sizeof(*box));
-	struct link *N = opt_alloc_raw(o, m * sizeof(*N));
-	const struct link **mat = opt_alloc_raw(o, m * sizeof(*mat));
+	struct cb_block **box;
+	struct link *N;
+	const struct link **mat;
 	struct imap seen = { 0 }, first_mat = { 0 };
 	uint64_t committed = known, seg_need = 0, committed_ind = 0, seg_ind = 0;
 	unsigned i, j, old_size = 0, new_size = 0;
 	uint32_t cur;
 	int seg = 0, ok = 1;
 
+	number_chain(o, L, m, vn_opaque(&o->vn), vn_opaque(&o->vn));
+	if (!values_repeat(L, m))
+		return 0;
+	box = opt_alloc_raw(o, m * sizeof(*box));
+	N = opt_alloc_raw(o, m * sizeof(*N));
+	mat = opt_alloc_raw(o, m * sizeof(*mat));
 	if (!box || !N || !mat)
 		return -ENOMEM;
-	number_chain(o, L, m, vn_opaque(&o->vn), vn_opaque(&o->vn));
 	/* segments: a block whose loads might fail starts a new one, and every
 	 * load of the segments before it is done by then */
 	for (i = 0; i < m; i++) {

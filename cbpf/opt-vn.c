@@ -311,6 +311,13 @@ void state_init_entry(struct state *s, struct vn_table *t)
 	/* A and X start at 0 in the kernel and in bpf_filter; M[] is never read
 	 * before it is written in a valid program.  Every forward pass starts
 	 * from the same unknowns: numbered once per optimization. */
+	if (!t->entry_mem[0] && t->n + BPF_MEMWORDS <= t->cap) {
+		/* vn_opaque() sixteen times, in one go: every compile does it */
+		for (i = 0; i < BPF_MEMWORDS; i++) {
+			t->v[t->n] = (struct vn){ VN_OPAQUE, 0, 0, 0, ++t->opaque };
+			t->entry_mem[i] = t->n++;
+		}
+	}
 	if (!t->entry_mem[0])
 		for (i = 0; i < BPF_MEMWORDS; i++)
 			t->entry_mem[i] = vn_opaque(t);
