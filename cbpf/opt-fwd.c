@@ -22,6 +22,7 @@ struct fwd {
 	int oom;
 	int open;               /* a second run might find more (see opt_forward) */
 	int dels;               /* changes that deleted a recomputation */
+	struct state reached;   /* stands for the state of a bare return */
 	unsigned char *stopped; /* by topo index: a threaded edge stopped there */
 };
 
@@ -343,6 +344,16 @@ static int decide(struct fwd *F, const struct state *S, const struct cb_block *b
 	return state_decide_k(S, &F->o->vn, BPF_OP(b->code), a, b->k);
 }
 
+/* Record in S that B's test on A and X came out VAL. */
+static void refine(struct fwd *F, struct state *S, const struct cb_block *b, uint32_t a,
+		   uint32_t x, int val)
+{
+	if (BPF_SRC(b->code) == BPF_X)
+		state_refine(S, &F->o->vn, b->code, a, x, val);
+	else
+		state_refine_k(S, &F->o->vn, BPF_OP(b->code), a, b->k, val);
+}
+
 /* Where an edge carrying state S into T can go instead: past every block
  * whose test S decides, as long as the skipped statements cannot fail and
  * what they write is dead where the edge lands.
@@ -420,10 +431,23 @@ static void state_put(struct fwd *F, struct state *s)
 }
 
 /* Hand state S (consumed) to block T. */
+/* A return without statements does nothing with the state it gets: half
+ * the edges of an or-list go to one.  It is only marked as reached. */
+static int bare_ret(const struct cb_block *b)
+{
+	return is_ret(b) && !b->nstmts;
+}
+
 static void send(struct fwd *F, struct state *S, struct cb_block *t)
 {
 	struct state **p = &F->o->pending[t->offset];
 
+	if (bare_ret(t)) {
+		*p = &F->reached;
+		if (S)
+			state_put(F, S);
+		return;
+	}
 	if (!*p) {
 		*p = S;
 		return;
@@ -478,22 +502,21 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 		send(F, S, tt);
 		return;
 	}
-	T = state_get(F);
-	if (!T || state_assign(T, S)) {
-		F->oom = 1;
-		if (T)
-			state_put(F, T);
-		state_put(F, S);
-		return;
+	T = NULL;
+	if (!bare_ret(b->jt)) {
+		T = state_get(F);
+		if (!T || state_assign(T, S)) {
+			F->oom = 1;
+			if (T)
+				state_put(F, T);
+			state_put(F, S);
+			return;
+		}
+		refine(F, T, b, a, S->loc[LOC_X], 1);
 	}
-	if (BPF_SRC(b->code) == BPF_X) {
-		state_refine(T, t, b->code, a, S->loc[LOC_X], 1);
-		state_refine(S, t, b->code, a, S->loc[LOC_X], 0);
-	} else {
-		state_refine_k(T, t, BPF_OP(b->code), a, b->k, 1);
-		state_refine_k(S, t, BPF_OP(b->code), a, b->k, 0);
-	}
-	tt = thread(F, T, b->jt);
+	if (!bare_ret(b->jf))
+		refine(F, S, b, a, S->loc[LOC_X], 0);
+	tt = T ? thread(F, T, b->jt) : b->jt;
 	tf = thread(F, S, b->jf);
 	if (tt != b->jt || tf != b->jf)
 		F->changes++;
@@ -558,6 +581,10 @@ int opt_forward(struct opt_ctx *o)
 		if (!S)
 			continue;	/* every edge into it was threaded away */
 		o->pending[i] = NULL;
+		if (S == &F.reached) {
+			keep(o, i, n++);
+			continue;
+		}
 		if (!F.oom)
 			visit(&F, o->topo[i], S);
 		else
