@@ -151,7 +151,7 @@ static void number_chain(struct opt_ctx *o, struct link *L, unsigned m, uint32_t
 				case BPF_IMM: nv = vn_const(&o->vn, st->k); break;
 				case BPF_ABS:
 					nv = st->k >= SANE_OFFSET ? vn_opaque(&o->vn)
-						: vn_make(&o->vn, VN_ABS, BPF_SIZE(st->code), 0, 0, st->k);
+						: vn_abs(&o->vn, BPF_SIZE(st->code), st->k);
 					break;
 				case BPF_IND:
 					nv = vn_make(&o->vn, VN_IND, BPF_SIZE(st->code), x, 0, st->k);

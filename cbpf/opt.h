@@ -133,8 +133,52 @@ void state_refine_k(struct state *s, const struct vn_table *t, unsigned op, uint
 		    uint32_t y, int val);
 
 /* ---- statements */
-/* Locations a statement uses and defines (LOC_BIT masks). */
-void stmt_uses_defs(uint16_t code, uint32_t k, uint32_t *use, uint32_t *def);
+/* Locations a statement uses and defines (LOC_BIT masks); inline: every
+ * pass asks it for every statement. */
+static inline void stmt_uses_defs(uint16_t code, uint32_t k, uint32_t *use, uint32_t *def)
+{
+	uint32_t u = 0, d = 0;
+
+	switch (BPF_CLASS(code)) {
+	case BPF_LD:
+		d = LOC_BIT(LOC_A);
+		if (BPF_MODE(code) == BPF_IND)
+			u = LOC_BIT(LOC_X);
+		else if (BPF_MODE(code) == BPF_MEM && k < BPF_MEMWORDS)
+			u = LOC_BIT(k);
+		break;
+	case BPF_LDX:
+		d = LOC_BIT(LOC_X);
+		if (BPF_MODE(code) == BPF_MEM && k < BPF_MEMWORDS)
+			u = LOC_BIT(k);
+		break;
+	case BPF_ST:
+		u = LOC_BIT(LOC_A);
+		d = k < BPF_MEMWORDS ? LOC_BIT(k) : 0;
+		break;
+	case BPF_STX:
+		u = LOC_BIT(LOC_X);
+		d = k < BPF_MEMWORDS ? LOC_BIT(k) : 0;
+		break;
+	case BPF_ALU:
+		u = LOC_BIT(LOC_A);
+		d = LOC_BIT(LOC_A);
+		if (BPF_OP(code) != BPF_NEG && BPF_SRC(code) == BPF_X)
+			u |= LOC_BIT(LOC_X);
+		break;
+	case BPF_MISC:
+		if (BPF_MISCOP(code) == BPF_TAX) {
+			u = LOC_BIT(LOC_A);
+			d = LOC_BIT(LOC_X);
+		} else {
+			u = LOC_BIT(LOC_X);
+			d = LOC_BIT(LOC_A);
+		}
+		break;
+	}
+	*use = u;
+	*def = d;
+}
 /* May this statement end the filter (packet load, division by X)? */
 static inline int stmt_may_fault(uint16_t code)
 {
