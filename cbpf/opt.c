@@ -56,44 +56,61 @@ static int ctx_size(struct opt_ctx *o, unsigned nb)
  * Iterative: filters can be tens of thousands of blocks deep. */
 int opt_topo(struct opt_ctx *o)
 {
-	struct cb_block *b;
-	unsigned sp = 0, n = 0, nb = o->g->nblocks + 1, gen;
+	struct cb_block *b, *c, **post;
+	unsigned sp = 0, p, n, i, seen = 1, nb = o->g->nblocks + 1, gen;
 
 	if (nb > o->cap && ctx_size(o, nb))
 		return -ENOMEM;
 	/* a fresh generation instead of clearing every block: far above any
 	 * predecessor count a pass may leave in mark */
 	gen = ++o->gen;
-	o->g->entry->mark = gen;
-	o->stack[sp++] = (struct topo_frame){ o->g->entry, 0 };
+	/* the post-order fills the table from its end, so that it reads in
+	 * reverse post-order where it ends; returns are placed when first met */
+	post = o->topo;
+	p = o->cap;
+	b = o->g->entry;
+	b->mark = gen;
+	if (is_ret(b))
+		post[--p] = b;
+	else
+		o->stack[sp++] = (struct topo_frame){ b, 0 };
 	while (sp) {
 		struct topo_frame *f = &o->stack[sp - 1];
-		struct cb_block *c = NULL;
 
-		if (is_ret(f->b) || f->state == 2) {
-			o->topo[n++] = f->b;	/* post-order, reversed below */
+		b = f->b;
+		if (f->state == 0) {
+			f->state = 1;
+			c = b->jt;
+		} else if (f->state == 1 && b->jf != b->jt) {
+			f->state = 2;
+			c = b->jf;
+		} else {
+			post[--p] = b;
 			sp--;
 			continue;
 		}
-		c = f->state++ == 0 ? f->b->jt : f->b->jf;
 		if (!c)
 			return -EINVAL;	/* a test without a successor */
-		if (c->mark != gen) {
-			if (sp >= o->cap)
-				return -EINVAL;	/* a block cb_block_new did not count */
-			c->mark = gen;
-			o->stack[sp++] = (struct topo_frame){ c, 0 };
+		if (c->mark == gen)
+			continue;
+		/* every block is placed once and stacked at most once */
+		if (++seen >= o->cap)
+			return -EINVAL;	/* a block cb_block_new did not count */
+		c->mark = gen;
+		if (is_ret(c)) {
+			post[--p] = c;
+			continue;
 		}
+		o->stack[sp++] = (struct topo_frame){ c, 0 };
+	}
+	n = o->cap - p;
+	for (i = 0; i < n; i++) {
+		b = post[p + i];
+		o->topo[i] = b;
+		b->offset = (int)i;
 	}
 	o->n = n;
 	o->topo_ok = 1;
-	for (sp = 0; sp < n / 2; sp++) {
-		b = o->topo[sp];
-		o->topo[sp] = o->topo[n - 1 - sp];
-		o->topo[n - 1 - sp] = b;
-	}
-	for (sp = 0; sp < n; sp++)
-		o->topo[sp]->offset = (int)sp;
 	return 0;
 }
 
