@@ -164,6 +164,7 @@ static int merge_blocks(struct opt_ctx *o)
 	while (hcap / 2 >= 2 * o->n && hcap > 16)
 		hcap /= 2;
 	memset(h, 0, hcap * sizeof(*h));
+	o->merged_tests = 0;
 	for (i = o->n; i-- > 0;) {
 		struct cb_block *b = o->topo[i];
 		unsigned j;
@@ -191,6 +192,7 @@ static int merge_blocks(struct opt_ctx *o)
 			if (same_block(h[j], b)) {
 				b->aux = h[j];
 				changes++;
+				o->merged_tests |= !is_ret(b) && !is_goto(b);
 				break;
 			}
 		if (b->aux == b)
@@ -270,20 +272,37 @@ enum { P_BWD = 1, P_CHAINS = 2, P_FWD = 4, P_MERGE = 8, P_JOIN = 16, P_ALL = 31 
 
 static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, int *changes)
 {
+	/* Does a forward pass still have nothing to do?  Yes after one that
+	 * found nothing or was closed (opt-fwd.c), and after merges of returns
+	 * and unconditional blocks: a merged block's entry state is the meet of
+	 * the two, which decides and removes nothing the two did not, and its
+	 * exit state is what its successors already met.  Not after merges of
+	 * tests: the meet of two refined states can know less than the refined
+	 * meet.  Nor after anything else that changes the graph. */
+	if (pass == P_FWD) {
 #ifdef SNIFF_OPT_CHECK
-	/* built with -DSNIFF_OPT_CHECK, no pass is skipped for being closed;
-	 * instead a forward pass that was said to be closed must change
-	 * nothing when it runs again on its own output */
-	if (pass == P_FWD && rc > 0 && o->check_closed)
-		abort();
-	if (rc > 0)
-		o->check_closed = pass == P_FWD && o->fwd_closed;
+		/* built with -DSNIFF_OPT_CHECK, no pass is skipped for this;
+		 * instead a forward pass said to have nothing to do must find
+		 * nothing */
+		if (rc > 0 && o->fwd_holds)
+			abort();
 #endif
-	if (rc == 0)
-		return ok | pass;
-	*changes += rc;
-	o->topo_ok = 0;
-	return 0;	/* a new graph: nothing has been checked on it yet */
+		o->fwd_holds = rc == 0 || o->fwd_closed;
+	} else if (rc > 0 && !(pass == P_MERGE && !o->merged_tests)) {
+		o->fwd_holds = 0;
+	}
+	if (rc == 0) {
+		ok |= pass;
+	} else {
+		*changes += rc;
+		o->topo_ok = 0;
+		ok = 0;	/* a new graph: nothing has been checked on it yet */
+	}
+#ifndef SNIFF_OPT_CHECK
+	if (o->fwd_holds)
+		ok |= P_FWD;
+#endif
+	return ok;
 }
 
 int cb_optimize(struct cb_graph *g)
@@ -345,13 +364,6 @@ int cb_optimize(struct cb_graph *g)
 			if ((rc = opt_forward(&o)) < 0)
 				break;
 			ok = passed(&o, ok, P_FWD, rc, &changes);
-#ifndef SNIFF_OPT_CHECK
-			/* it changed the graph, but a run on its output would
-			 * find nothing more: only another pass's change calls
-			 * for one */
-			if (rc > 0 && o.fwd_closed)
-				ok = P_FWD;
-#endif
 		}
 		/* threading only moves edges down the order: it still holds */
 		if (ok != P_ALL && !(ok & P_MERGE)) {

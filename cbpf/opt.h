@@ -228,9 +228,8 @@ struct opt_ctx {
 	int topo_ok;             /* no pass changed the graph since opt_topo */
 	int fwd_closed;          /* the last opt_forward would change nothing on
 				    its own output (see opt-fwd.c) */
-#ifdef SNIFF_OPT_CHECK
-	int check_closed;
-#endif
+	int merged_tests;        /* the last merge_blocks merged two tests */
+	int fwd_holds;           /* a forward pass would change nothing now */
 };
 
 /* Scratch memory that lives until cb_optimize returns (NULL on ENOMEM). */
