@@ -16,6 +16,9 @@
 #define SANE_OFFSET 0x10000000u  /* past this an absolute load is ancillary data */
 #define MAX_THREAD_STEPS 256
 
+/* Why a threaded edge stopped at a block (fwd.stopped). */
+enum { STOP_UNDECIDED = 1, STOP_FAULT = 2 };
+
 struct fwd {
 	struct opt_ctx *o;      /* its pending, pool and la serve this pass */
 	int changes;
@@ -23,7 +26,7 @@ struct fwd {
 	int open;               /* a second run might find more (see opt_forward) */
 	int dels;               /* changes that deleted a recomputation */
 	struct state reached;   /* stands for the state of a bare return */
-	unsigned char *stopped; /* by topo index: a threaded edge stopped there */
+	unsigned char *stopped; /* by topo index: why a threaded edge stopped there */
 };
 
 static int is_ret(const struct cb_block *b)
@@ -377,12 +380,12 @@ static struct cb_block *thread(struct fwd *F, const struct state *S, struct cb_b
 			break;
 		}
 		if (!pass_through(F, S, t, &a, &x, &dirty)) {
-			F->stopped[t->offset] = 1;
+			F->stopped[t->offset] |= STOP_FAULT;
 			break;
 		}
 		d = t->jt == t->jf ? 1 : decide(F, S, t, a, x);
 		if (d < 0) {
-			F->stopped[t->offset] = 1;
+			F->stopped[t->offset] |= STOP_UNDECIDED;
 			break;
 		}
 		next = d ? t->jt : t->jf;
@@ -472,9 +475,10 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 		S->holes = 0;
 	}
 	number_block(F, b, S);
+	/* an edge that stopped here saw the block as it was (see opt_forward) */
+	if (F->changes - F->dels != before && (F->stopped[b->offset] & STOP_FAULT))
+		F->open = 1;
 	if (is_ret(b) || F->oom) {
-		if (F->changes - F->dels != before && F->stopped[b->offset])
-			F->open = 1;
 		state_put(F, S);
 		return;
 	}
@@ -489,11 +493,10 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
 		if (d >= 0) {
 			b->jt = b->jf = d ? b->jt : b->jf;
 			F->changes++;
+			if (F->stopped[b->offset])
+				F->open = 1;
 		}
 	}
-	/* an edge that stopped here saw the block as it was (see opt_forward) */
-	if (F->changes - F->dels != before && F->stopped[b->offset])
-		F->open = 1;
 	if (b->jt == b->jf) {
 		tt = thread(F, S, b->jt);
 		if (tt != b->jt)
@@ -538,9 +541,11 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
  * points where this run sent its state, and the rewrites keep every value
  * number.  It can only differ where this run looked at something that was
  * to change after it looked, or at something it does not recompute:
- *   - a threaded edge that stopped at a block whose visit then rewrote it
- *     (deleting a recomputation is harmless: the state that stopped there is
- *     part of the block's entry state, so it held the value too);
+ *   - a threaded edge that stopped at a block whose visit then decided its
+ *     test, or rewrote a statement after the edge stopped at one that may
+ *     fail (deleting a recomputation is harmless: the state that stopped
+ *     there is part of the block's entry state, so it held the value too;
+ *     the other rewrites keep values, so an undecided test stays undecided);
  *   - a thread stopped by the step limit or by liveness (from before the pass);
  *   - both outcomes of a test threaded to one block (a second run sends the
  *     unrefined state, which may know more than the meet of the two);
