@@ -20,7 +20,7 @@
 enum { STOP_UNDECIDED = 1, STOP_FAULT = 2 };
 
 struct fwd {
-	struct opt_ctx *o;      /* its pending, pool and la serve this pass */
+	struct opt_ctx *o;      /* its pending, pool and stopped serve this pass */
 	int changes;
 	int oom;
 	int open;               /* a second run might find more (see opt_forward) */
@@ -152,43 +152,34 @@ static void simplify_stmt(struct fwd *F, const struct state *s, struct cb_stmt *
 	}
 }
 
-/* Locations live after each statement of B (successors are not visited yet,
- * so their live_in still holds).  Deleting statements only shrinks these. */
-static uint32_t *live_after(struct fwd *F, const struct cb_block *b)
+/* Locations live after statement J of B (its successors are not visited
+ * yet, so their live_in still holds).  Only the tcp[k] fold asks, rarely:
+ * a walk back from the exit is cheaper than a table for every block. */
+static uint32_t live_after(const struct opt_ctx *o, const struct cb_block *b, unsigned j)
 {
-	struct opt_ctx *o = F->o;
-	uint32_t *la = o->la, live = 0;
+	uint32_t live;
 	unsigned i;
 
-	if (b->nstmts + 1 > o->capla) {
-		la = opt_alloc_raw(o, (b->nstmts + 1) * 2 * sizeof(*la));
-		if (!la)
-			return NULL;
-		o->la = la;
-		o->capla = (b->nstmts + 1) * 2;
-	}
 	if (BPF_CLASS(b->code) == BPF_RET) {
 		live = BPF_RVAL(b->code) == BPF_A ? LOC_BIT(LOC_A) : 0;
 	} else {
-		live = F->o->live_in[b->jt->offset] | F->o->live_in[b->jf->offset];
+		live = o->live_in[b->jt->offset] | o->live_in[b->jf->offset];
 		if (b->jt != b->jf)
 			live |= LOC_BIT(LOC_A) | (BPF_SRC(b->code) == BPF_X ? LOC_BIT(LOC_X) : 0);
 	}
-	for (i = b->nstmts; i-- > 0;) {
+	for (i = b->nstmts; i-- > j + 1;) {
 		uint32_t use, def;
 
-		la[i] = live;
 		stmt_uses_defs(b->stmts[i].code, b->stmts[i].k, &use, &def);
 		live = (live & ~def) | use;
 	}
-	return la;
+	return live;
 }
 
 /* libpcap's tcp[k] pattern, by value: `tax; ld [x + k]` where A = X' + c and
  * X' is a header length (4*([n]&0xf), at most 60) becomes `ld [x + k + c]`
  * on X' when nothing reads X afterwards.  Both sums are far from wrapping. */
-static int fold_index(struct fwd *F, struct cb_block *b, unsigned i, const struct state *s,
-		      const uint32_t *la)
+static int fold_index(struct fwd *F, struct cb_block *b, unsigned i, const struct state *s)
 {
 	const struct vn_table *t = &F->o->vn;
 	struct cb_stmt *ld = &b->stmts[i + 1];
@@ -207,7 +198,7 @@ static int fold_index(struct fwd *F, struct cb_block *b, unsigned i, const struc
 	/* either way a second run may differ: liveness is from before this
 	 * pass, and the folded load has a new value number */
 	F->open = 1;
-	if (la[i + 1] & LOC_BIT(LOC_X))
+	if (live_after(F->o, b, i + 1) & LOC_BIT(LOC_X))
 		return 0;
 	ld->k += c;
 	return 1;
@@ -217,21 +208,15 @@ static int fold_index(struct fwd *F, struct cb_block *b, unsigned i, const struc
 static void number_block(struct fwd *F, struct cb_block *b, struct state *s)
 {
 	struct vn_table *t = &F->o->vn;
-	uint32_t *la = live_after(F, b);
 	unsigned i = 0;
 
-	if (!la) {
-		F->oom = 1;
-		return;
-	}
 	while (i < b->nstmts) {
 		struct cb_stmt *st = &b->stmts[i];
 		unsigned dest;
 		uint32_t v, c;
 
-		if (fold_index(F, b, i, s, la)) {
+		if (fold_index(F, b, i, s)) {
 			block_del_stmt(b, i);
-			memmove(&la[i], &la[i + 1], (b->nstmts - i) * sizeof(*la));
 			F->changes++;
 			continue;
 		}
@@ -245,7 +230,6 @@ static void number_block(struct fwd *F, struct cb_block *b, struct state *s)
 		if (v && s->loc[dest] == v) {
 			/* already there: a repeated load was done (and succeeded) on every path */
 			block_del_stmt(b, i);
-			memmove(&la[i], &la[i + 1], (b->nstmts - i) * sizeof(*la));
 			F->changes++;
 			F->dels++;
 			continue;

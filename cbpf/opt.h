@@ -222,8 +222,6 @@ struct opt_ctx {
 	struct state **pending;  /* entry state being gathered, by topo index */
 	struct state **pool;     /* spare states, with their fact arrays */
 	unsigned npool, cappool;
-	uint32_t *la;            /* live_after() buffer */
-	unsigned capla;
 	unsigned char *stopped;  /* by topo index */
 	int topo_ok;             /* no pass changed the graph since opt_topo */
 	int fwd_closed;          /* the last opt_forward would change nothing on
