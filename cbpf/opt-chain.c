@@ -254,17 +254,20 @@ static int values_repeat(const struct link *L, unsigned m)
 	return 0;
 }
 
-/* Try the chain of M links; 1 if rewritten, 0 if not worth it or not safe.
+/* Try the chain of M links headed by topo index HEAD; 1 if rewritten, 0 if
+ * not worth it or not safe.  *KNOWN: known_lengths(), made by the first call
+ * that needs it (no chain has been rewritten before that, so it is the
+ * graph's as opt_chains found it).
  * ZERO_EXIT: E drops the packet, as a failing load does, so no order can tell
  * them apart; only the loads done when no test fires must stay as demanding. */
 static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_block *E,
-		   struct cb_block *F, uint64_t known, int zero_exit)
+		   struct cb_block *F, uint64_t **known, unsigned head, int zero_exit)
 {
 	struct cb_block **box;
 	struct link *N;
 	const struct link **mat;
 	struct imap seen = { 0 }, first_mat = { 0 };
-	uint64_t committed = known, seg_need = 0, committed_ind = 0, seg_ind = 0;
+	uint64_t committed, seg_need = 0, committed_ind = 0, seg_ind = 0;
 	unsigned i, j, old_size = 0, new_size = 0;
 	uint32_t cur;
 	int seg = 0, ok = 1;
@@ -272,6 +275,9 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 	number_chain(o, L, m, vn_opaque(&o->vn), vn_opaque(&o->vn));
 	if (!values_repeat(L, m))
 		return 0;
+	if (!*known && !(*known = known_lengths(o)))
+		return -ENOMEM;
+	committed = (*known)[head];
 	box = opt_alloc_raw(o, m * sizeof(*box));
 	N = opt_alloc_raw(o, m * sizeof(*N));
 	mat = opt_alloc_raw(o, m * sizeof(*mat));
@@ -391,7 +397,7 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 			}
 		}
 		if (nn < on || ni < oi)
-			return regroup(o, L, m, E, F, known, 0);
+			return regroup(o, L, m, E, F, known, head, 0);
 	}
 done:
 	if (!ok || new_size >= old_size)
@@ -425,7 +431,7 @@ done:
 
 int opt_chains(struct opt_ctx *o)
 {
-	uint64_t *known = known_lengths(o);
+	uint64_t *known = NULL;	/* made when a chain needs it */
 	unsigned *npred = opt_alloc(o, o->n * sizeof(*npred));
 	unsigned char *used = opt_alloc(o, o->n);
 	struct link *L = NULL;
@@ -433,7 +439,7 @@ int opt_chains(struct opt_ctx *o)
 	unsigned i, cap = 0, nst, capst = 0;
 	int changes = 0, rc = 0;
 
-	if (!known || !npred || !used) {
+	if (!npred || !used) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -511,7 +517,7 @@ int opt_chains(struct opt_ctx *o)
 				L[j].stmts = sbuf ? sbuf + nst : NULL;
 				nst += L[j].nstmts;
 			}
-			rc = regroup(o, L, m, E, F, known[i],
+			rc = regroup(o, L, m, E, F, &known, i,
 				     is_ret(E) && !E->nstmts && BPF_RVAL(E->code) == BPF_K &&
 				     E->k == 0);
 			for (j = 0; j < m; j++)
