@@ -417,7 +417,6 @@ static void state_put(struct fwd *F, struct state *s)
 	o->pool[o->npool++] = s;
 }
 
-/* Hand state S (consumed) to block T. */
 /* A return without statements does nothing with the state it gets: half
  * the edges of an or-list go to one.  It is only marked as reached. */
 static int bare_ret(const struct cb_block *b)
@@ -425,6 +424,7 @@ static int bare_ret(const struct cb_block *b)
 	return is_ret(b) && !b->nstmts;
 }
 
+/* Hand state S (consumed; NULL for a bare return) to block T. */
 static void send(struct fwd *F, struct state *S, struct cb_block *t)
 {
 	struct state **p = &F->o->pending[t->offset];
@@ -526,17 +526,19 @@ static void visit(struct fwd *F, struct cb_block *b, struct state *S)
  * number.  It can only differ where this run looked at something that was
  * to change after it looked, or at something it does not recompute:
  *   - a threaded edge that stopped at a block whose visit then decided its
- *     test, or rewrote a statement after the edge stopped at one that may
- *     fail (deleting a recomputation is harmless: the state that stopped
- *     there is part of the block's entry state, so it held the value too;
- *     the other rewrites keep values, so an undecided test stays undecided);
+ *     test, or that stopped at a statement that may fail in a block whose
+ *     visit then rewrote it (deleting a recomputation is harmless: the state
+ *     that stopped there is part of the block's entry state, so it held the
+ *     value too; the other rewrites keep values, so a test left undecided
+ *     stays undecided);
  *   - a thread stopped by the step limit or by liveness (from before the pass);
  *   - both outcomes of a test threaded to one block (a second run sends the
  *     unrefined state, which may know more than the meet of the two);
  *   - a rewrite that gives a load a new value number (ld [x+k] with X known,
  *     the tcp[k] fold), and the fold's own liveness test.
- * Any of these sets F->open.  A build with -DSNIFF_OPT_CHECK runs the second
- * pass anyway and aborts if a closed pass was wrong. */
+ * Any of these sets F->open.  (Which other passes keep a closed pass closed:
+ * passed() in opt.c.)  A build with -DSNIFF_OPT_CHECK runs the second pass
+ * anyway and aborts if a closed pass was wrong. */
 
 /* Move reachable block I to topo index N (N <= I), keeping its tables. */
 static void keep(struct opt_ctx *o, unsigned i, unsigned n)

@@ -11,6 +11,9 @@
  *              way), and the peepholes that need liveness;
  *   opt.c      the graph: skip empty blocks, merge identical ones, join a
  *              block with its only successor.
+ * A pass that found nothing on a graph is not run on it again; the forward
+ * pass is not either when it can tell that a second run on its own output
+ * would find nothing ("closed", opt-fwd.c).
  * Every step keeps the decision on every packet: a load past the end of the
  * packet returns 0, a division by zero returns 0 (libpcap and the kernel agree
  * on both), so those are effects that are never removed unless proven
