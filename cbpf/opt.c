@@ -190,8 +190,9 @@ static int merge_blocks(struct opt_ctx *o)
 		b->aux = b;
 		for (j = (unsigned)block_hash(b) & (hcap - 1); h[j]; j = (j + 1) & (hcap - 1))
 			if (same_block(h[j], b)) {
+				/* counted where an edge or the entry moves: B may
+				 * be a block that nothing reachable points to */
 				b->aux = h[j];
-				changes++;
 				o->merged_tests |= !is_ret(b) && !is_goto(b);
 				break;
 			}
@@ -272,25 +273,31 @@ enum { P_BWD = 1, P_CHAINS = 2, P_FWD = 4, P_MERGE = 8, P_JOIN = 16, P_ALL = 31 
 
 static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, int *changes)
 {
-	/* Does a forward pass still have nothing to do?  Yes after one that
-	 * found nothing or was closed (opt-fwd.c), and after merges of returns
-	 * and unconditional blocks: a merged block's entry state is the meet of
-	 * the two, which decides and removes nothing the two did not, and its
-	 * exit state is what its successors already met.  Not after merges of
-	 * tests: the meet of two refined states can know less than the refined
-	 * meet.  Nor after anything else that changes the graph. */
-	if (pass == P_FWD) {
+	unsigned holds = rc == 0 ? o->holds : 0;
+
 #ifdef SNIFF_OPT_CHECK
-		/* built with -DSNIFF_OPT_CHECK, no pass is skipped for this;
-		 * instead a forward pass said to have nothing to do must find
-		 * nothing */
-		if (rc > 0 && o->fwd_holds)
-			abort();
+	/* built with -DSNIFF_OPT_CHECK, no pass is skipped for holding;
+	 * instead a pass said to have nothing to do must find nothing */
+	if (rc > 0 && (o->holds & pass))
+		abort();
 #endif
-		o->fwd_holds = rc == 0 || o->fwd_closed;
-	} else if (rc > 0 && !(pass == P_MERGE && !o->merged_tests)) {
-		o->fwd_holds = 0;
-	}
+	/* Which passes would find nothing on the graph this one leaves?
+	 *  - the forward pass after one that found nothing or was closed
+	 *    (opt-fwd.c), and after merges of returns and unconditional blocks:
+	 *    a merged block's entry state is the meet of the two, which decides
+	 *    and removes nothing the two did not, and its exit state is what its
+	 *    successors already met.  Not after merges of tests: the meet of two
+	 *    refined states can know less than the refined meet;
+	 *  - the merge after itself: it leaves no two reachable blocks alike and
+	 *    no edge to an empty unconditional block.
+	 * Any other change starts afresh. */
+	if (rc > 0 && pass == P_MERGE && !o->merged_tests)
+		holds |= o->holds & P_FWD;
+	if (pass == P_FWD && (rc == 0 || o->fwd_closed))
+		holds |= P_FWD;
+	if (pass == P_MERGE)
+		holds |= P_MERGE;
+	o->holds = holds;
 	if (rc == 0) {
 		ok |= pass;
 	} else {
@@ -299,8 +306,7 @@ static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, in
 		ok = 0;	/* a new graph: nothing has been checked on it yet */
 	}
 #ifndef SNIFF_OPT_CHECK
-	if (o->fwd_holds)
-		ok |= P_FWD;
+	ok |= o->holds;
 #endif
 	return ok;
 }

@@ -230,7 +230,8 @@ struct opt_ctx {
 	int fwd_closed;          /* the last opt_forward would change nothing on
 				    its own output (see opt-fwd.c) */
 	int merged_tests;        /* the last merge_blocks merged two tests */
-	int fwd_holds;           /* a forward pass would change nothing now */
+	unsigned holds;          /* passes (P_* in opt.c) that would change
+				    nothing on the graph as it is now */
 };
 
 /* Scratch memory that lives until cb_optimize returns (NULL on ENOMEM). */
