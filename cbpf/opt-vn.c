@@ -490,8 +490,6 @@ int state_decide(const struct state *s, const struct vn_table *t, uint16_t code,
 		return -1;
 	if (vn_is_const(t, b, &y))
 		return state_decide_k(s, t, op, a, y);
-	if (vn_is_const(t, a, NULL))
-		return -1;
 	if (a == b) {
 		if (op == BPF_JEQ || op == BPF_JGE)
 			return 1;
