@@ -22,6 +22,16 @@ tests_test_opt_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_opt_CFLAGS = $(TEST_CFLAGS)
 tests_test_opt_LDADD = $(TEST_LIBS)
 
+# the optimizer built with -DSNIFF_OPT_CHECK: every pass it would skip is run
+# and must find nothing (its objects stand in for the library's)
+check_PROGRAMS += tests/test_opt_closed
+TESTS += tests/test_opt_closed
+tests_test_opt_closed_SOURCES = tests/test_opt_closed.c tests/corpus.c tests/corpus.h \
+	cbpf/opt.c cbpf/opt-vn.c cbpf/opt-fwd.c cbpf/opt-bwd.c cbpf/opt-chain.c
+tests_test_opt_closed_CPPFLAGS = $(TEST_CPPFLAGS) -DSNIFF_OPT_CHECK
+tests_test_opt_closed_CFLAGS = $(TEST_CFLAGS)
+tests_test_opt_closed_LDADD = $(TEST_LIBS)
+
 # cbpf tools tests (validator, interpreter, dumps, assembler)
 check_PROGRAMS += tests/test_cbpf
 TESTS += tests/test_cbpf

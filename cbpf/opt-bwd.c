@@ -34,7 +34,9 @@ static int peephole_exit(struct cb_block *b, uint32_t live_out)
 	       b->code == (BPF_JMP | BPF_JEQ | BPF_K)) {
 		struct cb_stmt *last = &b->stmts[b->nstmts - 1];
 
-		if (last->code == (BPF_ALU | BPF_SUB | BPF_K)) {
+		if (BPF_CLASS(last->code) != BPF_ALU) {
+			break;	/* most blocks end with a load: none of the below */
+		} else if (last->code == (BPF_ALU | BPF_SUB | BPF_K)) {
 			b->k += last->k;	/* A - c == k  <=>  A == k + c (mod 2^32) */
 		} else if (last->code == (BPF_ALU | BPF_ADD | BPF_K)) {
 			b->k -= last->k;

@@ -56,7 +56,7 @@ static uint64_t abs_need(uint16_t code, uint32_t k)
 /* Bytes every path to each block has loaded (by topo index). */
 static uint64_t *known_lengths(struct opt_ctx *o)
 {
-	uint64_t *in = opt_alloc(o, o->n * sizeof(*in));
+	uint64_t *in = opt_alloc_raw(o, o->n * sizeof(*in));
 	unsigned i, j;
 
 	if (!in)
@@ -151,7 +151,7 @@ static void number_chain(struct opt_ctx *o, struct link *L, unsigned m, uint32_t
 				case BPF_IMM: nv = vn_const(&o->vn, st->k); break;
 				case BPF_ABS:
 					nv = st->k >= SANE_OFFSET ? vn_opaque(&o->vn)
-						: vn_make(&o->vn, VN_ABS, BPF_SIZE(st->code), 0, 0, st->k);
+						: vn_abs(&o->vn, BPF_SIZE(st->code), st->k);
 					break;
 				case BPF_IND:
 					nv = vn_make(&o->vn, VN_IND, BPF_SIZE(st->code), x, 0, st->k);
@@ -202,8 +202,8 @@ static int imap_init(struct opt_ctx *o, struct imap *h, unsigned n)
 	h->cap = 16;
 	while (h->cap < 2 * n)
 		h->cap *= 2;
-	h->key = opt_alloc(o, h->cap * sizeof(*h->key));
-	h->val = opt_alloc(o, h->cap * sizeof(*h->val));
+	h->key = opt_alloc_raw(o, h->cap * sizeof(*h->key));
+	h->val = opt_alloc_raw(o, h->cap * sizeof(*h->val));
 	if (!h->key || !h->val)
 		return -ENOMEM;
 	memset(h->val, 0xff, h->cap * sizeof(*h->val));
@@ -238,24 +238,51 @@ static int *imap_find(struct imap *h, uint64_t key)
 	return h->val[j] < 0 ? NULL : &h->val[j];
 }
 
-/* Try the chain of M links; 1 if rewritten, 0 if not worth it or not safe.
+/* Do two links test the same value?  Only then can regrouping share a load:
+ * with every value different the order stays and each link keeps its own
+ * statements, so the size would not change.  -1: too long to say cheaply. */
+static int values_repeat(const struct link *L, unsigned m)
+{
+	unsigned i, j;
+
+	if (m > 32)
+		return -1;
+	for (i = 1; i < m; i++)
+		for (j = 0; j < i; j++)
+			if (L[i].value == L[j].value)
+				return 1;
+	return 0;
+}
+
+/* Try the chain of M links headed by topo index HEAD; 1 if rewritten, 0 if
+ * not worth it or not safe.  *KNOWN: known_lengths(), made by the first call
+ * that needs it (no chain has been rewritten before that, so it is the
+ * graph's as opt_chains found it).
  * ZERO_EXIT: E drops the packet, as a failing load does, so no order can tell
  * them apart; only the loads done when no test fires must stay as demanding. */
 static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_block *E,
-		   struct cb_block *F, uint64_t known, int zero_exit)
+		   struct cb_block *F, uint64_t **known, unsigned head, int zero_exit)
 {
-	struct cb_block **box = opt_alloc(o, m * sizeof(*box));
-	struct link *N = opt_alloc(o, m * sizeof(*N));
-	const struct link **mat = opt_alloc(o, m * sizeof(*mat));
+	struct cb_block **box;
+	struct link *N;
+	const struct link **mat;
 	struct imap seen = { 0 }, first_mat = { 0 };
-	uint64_t committed = known, seg_need = 0, committed_ind = 0, seg_ind = 0;
+	uint64_t committed, seg_need = 0, committed_ind = 0, seg_ind = 0;
 	unsigned i, j, old_size = 0, new_size = 0;
 	uint32_t cur;
 	int seg = 0, ok = 1;
 
+	number_chain(o, L, m, vn_opaque(&o->vn), vn_opaque(&o->vn));
+	if (!values_repeat(L, m))
+		return 0;
+	if (!*known && !(*known = known_lengths(o)))
+		return -ENOMEM;
+	committed = (*known)[head];
+	box = opt_alloc_raw(o, m * sizeof(*box));
+	N = opt_alloc_raw(o, m * sizeof(*N));
+	mat = opt_alloc_raw(o, m * sizeof(*mat));
 	if (!box || !N || !mat)
 		return -ENOMEM;
-	number_chain(o, L, m, vn_opaque(&o->vn), vn_opaque(&o->vn));
 	/* segments: a block whose loads might fail starts a new one, and every
 	 * load of the segments before it is done by then */
 	for (i = 0; i < m; i++) {
@@ -298,7 +325,7 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 	/* stable order by (segment, group): a group's id is its first index and
 	 * segments grow with the index, so walking groups by id is enough */
 	{
-		int *next = opt_alloc(o, m * sizeof(*next)), *tail = opt_alloc(o, m * sizeof(*tail));
+		int *next = opt_alloc_raw(o, m * sizeof(*next)), *tail = opt_alloc_raw(o, m * sizeof(*tail));
 		unsigned n = 0;
 
 		if (!next || !tail) {
@@ -370,7 +397,7 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 			}
 		}
 		if (nn < on || ni < oi)
-			return regroup(o, L, m, E, F, known, 0);
+			return regroup(o, L, m, E, F, known, head, 0);
 	}
 done:
 	if (!ok || new_size >= old_size)
@@ -404,7 +431,7 @@ done:
 
 int opt_chains(struct opt_ctx *o)
 {
-	uint64_t *known = known_lengths(o);
+	uint64_t *known = NULL;	/* made when a chain needs it */
 	unsigned *npred = opt_alloc(o, o->n * sizeof(*npred));
 	unsigned char *used = opt_alloc(o, o->n);
 	struct link *L = NULL;
@@ -412,7 +439,7 @@ int opt_chains(struct opt_ctx *o)
 	unsigned i, cap = 0, nst, capst = 0;
 	int changes = 0, rc = 0;
 
-	if (!known || !npred || !used) {
+	if (!npred || !used) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -439,7 +466,7 @@ int opt_chains(struct opt_ctx *o)
 				struct cb_block *next;
 
 				if (m == cap) {
-					struct link *nl = opt_alloc(o, (cap ? 2 * cap : 16) * sizeof(*L));
+					struct link *nl = opt_alloc_raw(o, (cap ? 2 * cap : 16) * sizeof(*L));
 
 					if (!nl) {
 						rc = -ENOMEM;
@@ -475,7 +502,7 @@ int opt_chains(struct opt_ctx *o)
 			for (j = 0; j < m; j++)
 				nst += L[j].nstmts;
 			if (nst > capst) {
-				struct cb_stmt *ns = opt_alloc(o, nst * sizeof(*ns));
+				struct cb_stmt *ns = opt_alloc_raw(o, nst * sizeof(*ns));
 
 				if (!ns) {
 					rc = -ENOMEM;
@@ -490,7 +517,7 @@ int opt_chains(struct opt_ctx *o)
 				L[j].stmts = sbuf ? sbuf + nst : NULL;
 				nst += L[j].nstmts;
 			}
-			rc = regroup(o, L, m, E, F, known[i],
+			rc = regroup(o, L, m, E, F, &known, i,
 				     is_ret(E) && !E->nstmts && BPF_RVAL(E->code) == BPF_K &&
 				     E->k == 0);
 			for (j = 0; j < m; j++)

@@ -311,6 +311,13 @@ void state_init_entry(struct state *s, struct vn_table *t)
 	/* A and X start at 0 in the kernel and in bpf_filter; M[] is never read
 	 * before it is written in a valid program.  Every forward pass starts
 	 * from the same unknowns: numbered once per optimization. */
+	if (!t->entry_mem[0] && t->n + BPF_MEMWORDS <= t->cap) {
+		/* vn_opaque() sixteen times, in one go: every compile does it */
+		for (i = 0; i < BPF_MEMWORDS; i++) {
+			t->v[t->n] = (struct vn){ VN_OPAQUE, 0, 0, 0, ++t->opaque };
+			t->entry_mem[i] = t->n++;
+		}
+	}
 	if (!t->entry_mem[0])
 		for (i = 0; i < BPF_MEMWORDS; i++)
 			t->entry_mem[i] = vn_opaque(t);
@@ -451,32 +458,16 @@ static int fact_decide(const struct fact *f, unsigned op, uint32_t c)
 	return -1;
 }
 
-int state_decide(const struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
-		 uint32_t b)
+int state_decide_k(const struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		   uint32_t y)
 {
-	unsigned op = BPF_OP(code), i;
-	uint32_t x, y;
 	const struct fact *f;
-	int ca, cb;
+	uint32_t x;
 
-	if (!a || !b)
+	if (!a)
 		return -1;
-	ca = vn_is_const(t, a, &x);
-	cb = vn_is_const(t, b, &y);
-	if (ca && cb)
+	if (vn_is_const(t, a, &x))
 		return eval_test(op, x, y);
-	if (!cb) {
-		if (a == b) {
-			if (op == BPF_JEQ || op == BPF_JGE)
-				return 1;
-			if (op == BPF_JGT)
-				return 0;
-		}
-		for (i = 0; i < s->nxf; i++)
-			if (s->xf[i].a == a && s->xf[i].b == b && s->xf[i].code == code)
-				return s->xf[i].val;
-		return -1;
-	}
 	f = fact_find(s, a);
 	if (!f) {
 		/* nothing known: only the tests no value can fail or pass */
@@ -487,6 +478,28 @@ int state_decide(const struct state *s, const struct vn_table *t, uint16_t code,
 		return -1;
 	}
 	return fact_decide(f, op, y);
+}
+
+int state_decide(const struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
+		 uint32_t b)
+{
+	unsigned op = BPF_OP(code), i;
+	uint32_t y;
+
+	if (!a || !b)
+		return -1;
+	if (vn_is_const(t, b, &y))
+		return state_decide_k(s, t, op, a, y);
+	if (a == b) {
+		if (op == BPF_JEQ || op == BPF_JGE)
+			return 1;
+		if (op == BPF_JGT)
+			return 0;
+	}
+	for (i = 0; i < s->nxf; i++)
+		if (s->xf[i].a == a && s->xf[i].b == b && s->xf[i].code == code)
+			return s->xf[i].val;
+	return -1;
 }
 
 static void fact_refine(struct fact *f, unsigned op, uint32_t c, int val)
@@ -537,18 +550,27 @@ static void fact_refine(struct fact *f, unsigned op, uint32_t c, int val)
 	}
 }
 
+void state_refine_k(struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		    uint32_t y, int val)
+{
+	struct fact *f;
+
+	if (!a || vn_is_const(t, a, NULL))
+		return;
+	f = fact_get(s, a);
+	if (f)
+		fact_refine(f, op, y, val);
+}
+
 void state_refine(struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
 		  uint32_t b, int val)
 {
 	uint32_t y;
-	struct fact *f;
 
 	if (!a || !b || vn_is_const(t, a, NULL))
 		return;
 	if (vn_is_const(t, b, &y)) {
-		f = fact_get(s, a);
-		if (f)
-			fact_refine(f, BPF_OP(code), y, val);
+		state_refine_k(s, t, BPF_OP(code), a, y, val);
 		return;
 	}
 	if (s->nxf == s->capxf) {
@@ -561,51 +583,6 @@ void state_refine(struct state *s, const struct vn_table *t, uint16_t code, uint
 }
 
 /* ---- statements ---------------------------------------------------------- */
-
-void stmt_uses_defs(uint16_t code, uint32_t k, uint32_t *use, uint32_t *def)
-{
-	uint32_t u = 0, d = 0;
-
-	switch (BPF_CLASS(code)) {
-	case BPF_LD:
-		d = LOC_BIT(LOC_A);
-		if (BPF_MODE(code) == BPF_IND)
-			u = LOC_BIT(LOC_X);
-		else if (BPF_MODE(code) == BPF_MEM && k < BPF_MEMWORDS)
-			u = LOC_BIT(k);
-		break;
-	case BPF_LDX:
-		d = LOC_BIT(LOC_X);
-		if (BPF_MODE(code) == BPF_MEM && k < BPF_MEMWORDS)
-			u = LOC_BIT(k);
-		break;
-	case BPF_ST:
-		u = LOC_BIT(LOC_A);
-		d = k < BPF_MEMWORDS ? LOC_BIT(k) : 0;
-		break;
-	case BPF_STX:
-		u = LOC_BIT(LOC_X);
-		d = k < BPF_MEMWORDS ? LOC_BIT(k) : 0;
-		break;
-	case BPF_ALU:
-		u = LOC_BIT(LOC_A);
-		d = LOC_BIT(LOC_A);
-		if (BPF_OP(code) != BPF_NEG && BPF_SRC(code) == BPF_X)
-			u |= LOC_BIT(LOC_X);
-		break;
-	case BPF_MISC:
-		if (BPF_MISCOP(code) == BPF_TAX) {
-			u = LOC_BIT(LOC_A);
-			d = LOC_BIT(LOC_X);
-		} else {
-			u = LOC_BIT(LOC_X);
-			d = LOC_BIT(LOC_A);
-		}
-		break;
-	}
-	*use = u;
-	*def = d;
-}
 
 int block_reserve(struct cb_block *b, unsigned n)
 {

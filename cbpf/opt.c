@@ -23,21 +23,29 @@ void *opt_alloc(struct opt_ctx *o, size_t n)
 	return arena_alloc(o->arena, n);
 }
 
+void *opt_alloc_raw(struct opt_ctx *o, size_t n)
+{
+	return arena_alloc_raw(o->arena, n);
+}
+
 /* The per-block tables, for NB blocks; the optimizer makes none, so this
- * runs once. */
+ * runs once.  Each pass writes what it reads (topo, live_in and ant_in by
+ * index before use; pending, stopped and mhash cleared by their pass). */
 static int ctx_size(struct opt_ctx *o, unsigned nb)
 {
 	unsigned hcap = 16;
 
-	o->topo = opt_alloc(o, nb * sizeof(*o->topo));
-	o->live_in = opt_alloc(o, nb * sizeof(*o->live_in));
-	o->ant_in = opt_alloc(o, nb * sizeof(*o->ant_in));
-	o->stack = opt_alloc(o, nb * sizeof(*o->stack));
-	o->pending = opt_alloc(o, nb * sizeof(*o->pending));
+	o->topo = opt_alloc_raw(o, nb * sizeof(*o->topo));
+	o->live_in = opt_alloc_raw(o, nb * sizeof(*o->live_in));
+	o->ant_in = opt_alloc_raw(o, nb * sizeof(*o->ant_in));
+	o->stack = opt_alloc_raw(o, nb * sizeof(*o->stack));
+	o->pending = opt_alloc_raw(o, nb * sizeof(*o->pending));
+	o->stopped = opt_alloc_raw(o, nb);
 	while (hcap < 2 * nb)
 		hcap *= 2;
-	o->mhash = opt_alloc(o, hcap * sizeof(*o->mhash));
-	if (!o->topo || !o->live_in || !o->ant_in || !o->stack || !o->pending || !o->mhash)
+	o->mhash = opt_alloc_raw(o, hcap * sizeof(*o->mhash));
+	if (!o->topo || !o->live_in || !o->ant_in || !o->stack || !o->pending || !o->stopped ||
+	    !o->mhash)
 		return -ENOMEM;
 	o->mhcap = hcap;
 	o->cap = nb;
@@ -48,43 +56,61 @@ static int ctx_size(struct opt_ctx *o, unsigned nb)
  * Iterative: filters can be tens of thousands of blocks deep. */
 int opt_topo(struct opt_ctx *o)
 {
-	struct cb_block *b;
-	unsigned sp = 0, n = 0, nb = o->g->nblocks + 1, gen;
+	struct cb_block *b, *c, **post;
+	unsigned sp = 0, p, n, i, seen = 1, nb = o->g->nblocks + 1, gen;
 
 	if (nb > o->cap && ctx_size(o, nb))
 		return -ENOMEM;
 	/* a fresh generation instead of clearing every block: far above any
 	 * predecessor count a pass may leave in mark */
 	gen = ++o->gen;
-	o->g->entry->mark = gen;
-	o->stack[sp++] = (struct topo_frame){ o->g->entry, 0 };
+	/* the post-order fills the table from its end, so that it reads in
+	 * reverse post-order where it ends; returns are placed when first met */
+	post = o->topo;
+	p = o->cap;
+	b = o->g->entry;
+	b->mark = gen;
+	if (is_ret(b))
+		post[--p] = b;
+	else
+		o->stack[sp++] = (struct topo_frame){ b, 0 };
 	while (sp) {
 		struct topo_frame *f = &o->stack[sp - 1];
-		struct cb_block *c = NULL;
 
-		if (is_ret(f->b) || f->state == 2) {
-			o->topo[n++] = f->b;	/* post-order, reversed below */
+		b = f->b;
+		if (f->state == 0) {
+			f->state = 1;
+			c = b->jt;
+		} else if (f->state == 1 && b->jf != b->jt) {
+			f->state = 2;
+			c = b->jf;
+		} else {
+			post[--p] = b;
 			sp--;
 			continue;
 		}
-		c = f->state++ == 0 ? f->b->jt : f->b->jf;
 		if (!c)
 			return -EINVAL;	/* a test without a successor */
-		if (c->mark != gen) {
-			if (sp >= o->cap)
-				return -EINVAL;	/* a block cb_block_new did not count */
-			c->mark = gen;
-			o->stack[sp++] = (struct topo_frame){ c, 0 };
+		if (c->mark == gen)
+			continue;
+		/* every block is placed once and stacked at most once */
+		if (++seen >= o->cap)
+			return -EINVAL;	/* a block cb_block_new did not count */
+		c->mark = gen;
+		if (is_ret(c)) {
+			post[--p] = c;
+			continue;
 		}
+		o->stack[sp++] = (struct topo_frame){ c, 0 };
+	}
+	n = o->cap - p;
+	for (i = 0; i < n; i++) {
+		b = post[p + i];
+		o->topo[i] = b;
+		b->offset = (int)i;
 	}
 	o->n = n;
-	for (sp = 0; sp < n / 2; sp++) {
-		b = o->topo[sp];
-		o->topo[sp] = o->topo[n - 1 - sp];
-		o->topo[n - 1 - sp] = b;
-	}
-	for (sp = 0; sp < n; sp++)
-		o->topo[sp]->offset = (int)sp;
+	o->topo_ok = 1;
 	return 0;
 }
 
@@ -138,6 +164,7 @@ static int merge_blocks(struct opt_ctx *o)
 	while (hcap / 2 >= 2 * o->n && hcap > 16)
 		hcap /= 2;
 	memset(h, 0, hcap * sizeof(*h));
+	o->merged_tests = 0;
 	for (i = o->n; i-- > 0;) {
 		struct cb_block *b = o->topo[i];
 		unsigned j;
@@ -163,8 +190,10 @@ static int merge_blocks(struct opt_ctx *o)
 		b->aux = b;
 		for (j = (unsigned)block_hash(b) & (hcap - 1); h[j]; j = (j + 1) & (hcap - 1))
 			if (same_block(h[j], b)) {
+				/* counted where an edge or the entry moves: B may
+				 * be a block that nothing reachable points to */
 				b->aux = h[j];
-				changes++;
+				o->merged_tests |= !is_ret(b) && !is_goto(b);
 				break;
 			}
 		if (b->aux == b)
@@ -242,12 +271,44 @@ static void ctx_free(struct opt_ctx *o)
 /* The passes of a round, as bits of the set that left the graph alone. */
 enum { P_BWD = 1, P_CHAINS = 2, P_FWD = 4, P_MERGE = 8, P_JOIN = 16, P_ALL = 31 };
 
-static unsigned passed(unsigned ok, unsigned pass, int rc, int *changes)
+static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, int *changes)
 {
-	if (rc == 0)
-		return ok | pass;
-	*changes += rc;
-	return 0;	/* a new graph: nothing has been checked on it yet */
+	unsigned holds = rc == 0 ? o->holds : 0;
+
+#ifdef SNIFF_OPT_CHECK
+	/* built with -DSNIFF_OPT_CHECK, no pass is skipped for holding;
+	 * instead a pass said to have nothing to do must find nothing */
+	if (rc > 0 && (o->holds & pass))
+		abort();
+#endif
+	/* Which passes would find nothing on the graph this one leaves?
+	 *  - the forward pass after one that found nothing or was closed
+	 *    (opt-fwd.c), and after merges of returns and unconditional blocks:
+	 *    a merged block's entry state is the meet of the two, which decides
+	 *    and removes nothing the two did not, and its exit state is what its
+	 *    successors already met.  Not after merges of tests: the meet of two
+	 *    refined states can know less than the refined meet;
+	 *  - the merge after itself: it leaves no two reachable blocks alike and
+	 *    no edge to an empty unconditional block.
+	 * Any other change starts afresh. */
+	if (rc > 0 && pass == P_MERGE && !o->merged_tests)
+		holds |= o->holds & P_FWD;
+	if (pass == P_FWD && (rc == 0 || o->fwd_closed))
+		holds |= P_FWD;
+	if (pass == P_MERGE)
+		holds |= P_MERGE;
+	o->holds = holds;
+	if (rc == 0) {
+		ok |= pass;
+	} else {
+		*changes += rc;
+		o->topo_ok = 0;
+		ok = 0;	/* a new graph: nothing has been checked on it yet */
+	}
+#ifndef SNIFF_OPT_CHECK
+	ok |= o->holds;
+#endif
+	return ok;
 }
 
 int cb_optimize(struct cb_graph *g)
@@ -274,18 +335,19 @@ int cb_optimize(struct cb_graph *g)
 	for (round = 0, ok = 0; round < MAX_ROUNDS && ok != P_ALL; round++) {
 		int changes = 0;
 
-		if ((rc = opt_topo(&o)) < 0)
+		/* the order is a function of the graph: kept while it stands */
+		if (!o.topo_ok && (rc = opt_topo(&o)) < 0)
 			break;
 		if (!(ok & P_BWD)) {
 			if ((rc = opt_backward(&o)) < 0)
 				break;
-			ok = passed(ok, P_BWD, rc, &changes);
+			ok = passed(&o, ok, P_BWD, rc, &changes);
 		}
 		/* chains show up once threading has linked the tests: not before */
 		if (round > 0 && !(ok & P_CHAINS)) {
 			if ((rc = opt_chains(&o)) < 0)
 				break;
-			ok = passed(ok, P_CHAINS, rc, &changes);
+			ok = passed(&o, ok, P_CHAINS, rc, &changes);
 			/* the chains' blocks changed: liveness again */
 			if (rc > 0 && (rc = opt_backward(&o)) < 0)
 				break;
@@ -297,7 +359,7 @@ int cb_optimize(struct cb_graph *g)
 		if (round > 0 && !(ok & P_MERGE) && !(ok & P_FWD)) {
 			if ((rc = merge_blocks(&o)) < 0)
 				break;
-			ok = passed(ok, P_MERGE, rc, &changes);
+			ok = passed(&o, ok, P_MERGE, rc, &changes);
 		}
 		/* past the kernel's 4096 instructions a program is only ever a
 		 * benchmark: the second round there only regroups chains and
@@ -307,20 +369,20 @@ int cb_optimize(struct cb_graph *g)
 		if (ok != P_ALL && !(ok & P_FWD)) {
 			if ((rc = opt_forward(&o)) < 0)
 				break;
-			ok = passed(ok, P_FWD, rc, &changes);
+			ok = passed(&o, ok, P_FWD, rc, &changes);
 		}
 		/* threading only moves edges down the order: it still holds */
 		if (ok != P_ALL && !(ok & P_MERGE)) {
 			if ((rc = merge_blocks(&o)) < 0)
 				break;
-			ok = passed(ok, P_MERGE, rc, &changes);
+			ok = passed(&o, ok, P_MERGE, rc, &changes);
 		}
 		if (ok != P_ALL && !(ok & P_JOIN)) {
-			if ((rc = opt_topo(&o)) < 0)
+			if (!o.topo_ok && (rc = opt_topo(&o)) < 0)
 				break;
 			if ((rc = join_blocks(&o)) < 0)
 				break;
-			ok = passed(ok, P_JOIN, rc, &changes);
+			ok = passed(&o, ok, P_JOIN, rc, &changes);
 		}
 		rc = 0;
 		if (!changes || (o.n > BIG_GRAPH && round >= 1))

@@ -11,6 +11,9 @@
  *              way), and the peepholes that need liveness;
  *   opt.c      the graph: skip empty blocks, merge identical ones, join a
  *              block with its only successor.
+ * A pass that found nothing on a graph is not run on it again; the forward
+ * pass is not either when it can tell that a second run on its own output
+ * would find nothing ("closed", opt-fwd.c).
  * Every step keeps the decision on every packet: a load past the end of the
  * packet returns 0, a division by zero returns 0 (libpcap and the kernel agree
  * on both), so those are effects that are never removed unless proven
@@ -125,10 +128,60 @@ int state_decide(const struct state *s, const struct vn_table *t, uint16_t code,
 /* Record that the test came out VAL. */
 void state_refine(struct state *s, const struct vn_table *t, uint16_t code, uint32_t a,
 		  uint32_t b, int val);
+/* The same for a test against the constant Y (BPF_K), OP = BPF_OP(code):
+ * no value number is made for Y. */
+int state_decide_k(const struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		   uint32_t y);
+void state_refine_k(struct state *s, const struct vn_table *t, unsigned op, uint32_t a,
+		    uint32_t y, int val);
 
 /* ---- statements */
-/* Locations a statement uses and defines (LOC_BIT masks). */
-void stmt_uses_defs(uint16_t code, uint32_t k, uint32_t *use, uint32_t *def);
+/* Locations a statement uses and defines (LOC_BIT masks); inline: every
+ * pass asks it for every statement. */
+static inline void stmt_uses_defs(uint16_t code, uint32_t k, uint32_t *use, uint32_t *def)
+{
+	uint32_t u = 0, d = 0;
+
+	switch (BPF_CLASS(code)) {
+	case BPF_LD:
+		d = LOC_BIT(LOC_A);
+		if (BPF_MODE(code) == BPF_IND)
+			u = LOC_BIT(LOC_X);
+		else if (BPF_MODE(code) == BPF_MEM && k < BPF_MEMWORDS)
+			u = LOC_BIT(k);
+		break;
+	case BPF_LDX:
+		d = LOC_BIT(LOC_X);
+		if (BPF_MODE(code) == BPF_MEM && k < BPF_MEMWORDS)
+			u = LOC_BIT(k);
+		break;
+	case BPF_ST:
+		u = LOC_BIT(LOC_A);
+		d = k < BPF_MEMWORDS ? LOC_BIT(k) : 0;
+		break;
+	case BPF_STX:
+		u = LOC_BIT(LOC_X);
+		d = k < BPF_MEMWORDS ? LOC_BIT(k) : 0;
+		break;
+	case BPF_ALU:
+		u = LOC_BIT(LOC_A);
+		d = LOC_BIT(LOC_A);
+		if (BPF_OP(code) != BPF_NEG && BPF_SRC(code) == BPF_X)
+			u |= LOC_BIT(LOC_X);
+		break;
+	case BPF_MISC:
+		if (BPF_MISCOP(code) == BPF_TAX) {
+			u = LOC_BIT(LOC_A);
+			d = LOC_BIT(LOC_X);
+		} else {
+			u = LOC_BIT(LOC_X);
+			d = LOC_BIT(LOC_A);
+		}
+		break;
+	}
+	*use = u;
+	*def = d;
+}
 /* May this statement end the filter (packet load, division by X)? */
 static inline int stmt_may_fault(uint16_t code)
 {
@@ -172,12 +225,20 @@ struct opt_ctx {
 	struct state **pending;  /* entry state being gathered, by topo index */
 	struct state **pool;     /* spare states, with their fact arrays */
 	unsigned npool, cappool;
-	uint32_t *la;            /* live_after() buffer */
-	unsigned capla;
+	unsigned char *stopped;  /* by topo index */
+	int topo_ok;             /* no pass changed the graph since opt_topo */
+	int fwd_closed;          /* the last opt_forward would change nothing on
+				    its own output (see opt-fwd.c) */
+	int merged_tests;        /* the last merge_blocks merged two tests */
+	unsigned holds;          /* passes (P_* in opt.c) that would change
+				    nothing on the graph as it is now */
 };
 
 /* Scratch memory that lives until cb_optimize returns (NULL on ENOMEM). */
 void *opt_alloc(struct opt_ctx *o, size_t n);   /* zeroed */
+/* Not zeroed: for tables written before they are read (zeroing them was a
+ * tenth of the optimizer's time on or-lists). */
+void *opt_alloc_raw(struct opt_ctx *o, size_t n);
 
 
 int opt_topo(struct opt_ctx *o);
