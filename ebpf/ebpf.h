@@ -163,10 +163,6 @@ struct eb_alist {
 #define EB_SCAN_MAX 2048
 /* 0, -EAGAIN (the program is not shaped as expected: stay classic), -ENOMEM */
 int eb_splice_alists(struct sniff_ebpf_prog *prog, const struct eb_alist *lists, unsigned n);
-/* A work-around until eb_translate_sets does it: where a test of set SET
- * falls into the list's false exit after a hit on a later member, it goes
- * through the set's pad (which reads the hit flag) instead. 0 / -EAGAIN. */
-int eb_fix_set_exits(struct sniff_ebpf_prog *prog, unsigned set);
 
 /* ---- load.c */
 int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz);

@@ -906,9 +906,7 @@ static int find_sets(const struct sniff_prog *p, const uint16_t *marks,
 		if (set->t == set->f || set->t <= set->hi || set->f <= set->hi)
 			return -EAGAIN;
 		/* with one field per member a hit is true at once: nothing of
-		 * the first member is left to load (and eb_translate_sets
-		 * forgets the hit flag when F follows the last test: see
-		 * eb_fix_set_exits) */
+		 * the first member is left to load */
 		if (set->f == set->hi + 1 && (l->q.dir == QD_SRC || l->q.dir == QD_DST)) {
 			set->first = 0;
 			set->first_mask = 0;
@@ -1078,9 +1076,6 @@ SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
 				       out, err);
 	if (rc == 0)
 		rc = eb_splice_alists(out, al, nal);
-	for (unsigned i = 0; i < ls.n && rc == 0; i++)
-		if (!engine(&ls.v[i]))
-			rc = eb_fix_set_exits(out, i);
 	if (rc == 0)
 		rc = make_maps(&ls, out);
 	if (rc)

@@ -515,7 +515,7 @@ static const struct {
 	  "host 10.1.0.5 or host 10.1.0.6 or host 10.1.0.7 or host 10.2.0.5)", 2 },
 	/* the list's false exit right after its last test: a hit on a later
 	 * member is true at once (one field), or goes through the hit flag
-	 * (two: eb_fix_set_exits) */
+	 * (two: emit_set_test goes to the pad, which reads the flag) */
 	{ "src host 10.1.0.1 or 10.1.0.2 or 10.1.0.3 or 10.1.0.4 or 10.1.0.5 or 10.1.0.6 "
 	  "or 10.1.0.7 or 10.1.0.255 or tcp", 1 },
 	{ "rarp dst host 10.1.0.1 or 10.1.0.2 or 10.1.0.3 or 10.1.0.4 or 10.1.0.5 or 10.1.0.6 "
