@@ -9,6 +9,7 @@
  *   loop.c       filters with protochain: the walk as a bounded loop
  *   lists.c      long `or` lists -> map lookups (sniff_ebpf_compile)
  *   sets.c       lists.c's blocks for lists tested on more than A (IPv6, src and dst)
+ *   keys.c       the keys and values of an IPv6 list's maps
  *   load.c       bpf(BPF_PROG_LOAD) / BPF_PROG_TEST_RUN wrappers, maps
  *   dump.c       eBPF text (readable and numeric), table driven
  */
@@ -156,13 +157,18 @@ struct eb_alist {
 	uint32_t off[2];           /* their packet offsets, in test order */
 	unsigned alen;             /* address bytes: 4, 16, or 6 (`ether host`) */
 	uint32_t sig;              /* A on a hit (the set's `first`) */
-	unsigned nscan;            /* members tested one by one on a cut packet */
-	const uint8_t *addr;       /* members' addresses (network order), alen each */
-	const uint8_t *plen;       /* members' prefix lengths */
+	unsigned cut_map;          /* IPv6: the list's cut map (keys.c) */
 };
-#define EB_SCAN_MAX 2048
 /* 0, -EAGAIN (the program is not shaped as expected: stay classic), -ENOMEM */
 int eb_splice_alists(struct sniff_ebpf_prog *prog, const struct eb_alist *lists, unsigned n);
+
+/* ---- keys.c (lists.c's): an IPv6 list's maps, values are member indices
+ * (u32). eb_v6_values: M's values for keys in member order (the list's own
+ * map). eb_v6_cut_map: the cut map of the N members (A6: 16 bytes each,
+ * PLEN), an LPM trie if LPM, with values if INDEX. 0 or -ENOMEM. */
+int eb_v6_values(const uint8_t *a6, const uint8_t *plen, unsigned n, struct sniff_ebpf_map *m);
+int eb_v6_cut_map(const uint8_t *a6, const uint8_t *plen, unsigned n, int lpm, int index,
+		  struct sniff_ebpf_map *m);
 
 /* ---- load.c */
 int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz);

@@ -23,9 +23,10 @@
  * an IPv6 list becomes "ip6 src host S" (or dst) whatever its direction;
  * the first word's `jeq` is the set test (its true edge moved to where the
  * last word's went), and sets.c swaps the lookup for a block of its own that
- * tests every field of the list. On a packet cut inside the addresses, that
- * block tests members one by one, up to the last member that is the first
- * of its prefix (scan_count): the order of a classic list decides there.
+ * tests every field of the list. On a packet cut inside the addresses the
+ * order of a classic list decides: that block finds the first member
+ * matching the present words with lookups in a second map, the list's cut
+ * map (keys.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ struct list {
 	unsigned pce;           /* `ether host`: the placeholder's first `jeq` (+1) */
 	unsigned setb[3];       /* ... and their set indices */
 	uint8_t *a4;            /* ... the addresses in network order */
+	unsigned cut_map;       /* IPv6: the index of its cut map (keys.c) */
 };
 
 static const int and_protos[3] = { QP_IP, QP_ARP, QP_RARP };
@@ -711,8 +713,6 @@ static int shape_v6(struct sniff_prog *p, struct list *l, unsigned i, struct eb_
 		.off = { ld->k, ld->k + 16 },
 		.alen = 16,
 		.sig = SIG_HIT,
-		.addr = l->a6,
-		.plen = l->plen,
 	};
 	return 0;
 }
@@ -756,9 +756,6 @@ static int shape_and4(const struct sniff_prog *p, struct list *l, unsigned i, un
 		.off = { ld->k, ld->k + (and_protos[pb] == QP_IP ? 4 : 10) },
 		.alen = 4,
 		.sig = SIG_HIT,
-		.nscan = 1, /* one word: no member waits for a later word */
-		.addr = l->a4,
-		.plen = l->plen,
 	};
 	return 0;
 }
@@ -796,9 +793,6 @@ static int shape_ether(struct sniff_prog *p, struct list *l, unsigned i, struct 
 		.off = { in[pc0 - 1].k == 8 ? 6 : 0, 0 },
 		.alen = 6,
 		.sig = SIG_HIT,
-		.nscan = 0,
-		.addr = l->a6,
-		.plen = l->plen,
 	};
 	return 0;
 }
@@ -819,57 +813,6 @@ static int ether_halves_paired(const struct sniff_prog *p0, const struct sniff_p
 			lists++;
 		}
 	return halves == lists;
-}
-
-struct keyed {
-	uint8_t key[16];
-	unsigned bits, idx;
-};
-
-static int keyed_cmp(const void *x, const void *y)
-{
-	const struct keyed *a = x, *b = y;
-	int c = memcmp(a->key, b->key, sizeof(a->key));
-
-	if (c)
-		return c;
-	if (a->bits != b->bits)
-		return a->bits < b->bits ? -1 : 1;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
-/* How many members a cut packet must test one by one (sets.c). With P of
- * a field's words present, member m compares them under its first
- * min(plen, 32P) bits, then ends the filter at the missing word; members
- * with the same such key behave alike, so only the first of each can be the
- * first to end it. Every key's first member is within the result. */
-static int scan_count(const struct list *l, unsigned *nscan)
-{
-	struct keyed *k = malloc(l->n * sizeof(*k));
-	unsigned last = 0;
-
-	if (!k)
-		return -ENOMEM;
-	for (unsigned P = 1; P < 4; P++) {
-		for (unsigned m = 0; m < l->n; m++) {
-			unsigned bits = l->plen[m] < 32 * P ? l->plen[m] : 32 * P;
-
-			memset(&k[m], 0, sizeof(k[m]));
-			memcpy(k[m].key, l->a6 + 16 * (size_t)m, (bits + 7) / 8);
-			if (bits % 8)
-				k[m].key[bits / 8] &= (uint8_t)(0xff00u >> (bits % 8));
-			k[m].bits = bits;
-			k[m].idx = m;
-		}
-		qsort(k, l->n, sizeof(*k), keyed_cmp);
-		for (unsigned m = 0; m < l->n; m++)
-			if ((m == 0 || memcmp(k[m - 1].key, k[m].key, 16) ||
-			     k[m - 1].bits != k[m].bits) && k[m].idx > last)
-				last = k[m].idx;
-	}
-	free(k);
-	*nscan = last + 1;
-	return 0;
 }
 
 /* Where each list's set tests are, and its exits (see struct eb_set). */
@@ -915,12 +858,13 @@ static int find_sets(const struct sniff_prog *p, const uint16_t *marks,
 	return 0;
 }
 
-static int make_maps(const struct lists *ls, struct sniff_ebpf_prog *out)
+/* The sets' maps, then the IPv6 lists' NCUT cut maps. */
+static int make_maps(const struct lists *ls, unsigned ncut, struct sniff_ebpf_prog *out)
 {
-	out->maps = calloc(ls->nsets, sizeof(*out->maps));
+	out->maps = calloc(ls->nsets + ncut, sizeof(*out->maps));
 	if (!out->maps)
 		return -ENOMEM;
-	out->nmaps = ls->nsets;
+	out->nmaps = ls->nsets + ncut;
 	for (unsigned i = ls->n; i < ls->nsets; i++) {
 		/* the other protocols' sets of a `src and dst` list: sets.c
 		 * looks the list's own map up, these are never named */
@@ -952,6 +896,19 @@ static int make_maps(const struct lists *ls, struct sniff_ebpf_prog *out)
 				if (lpm)
 					memcpy(k, &plen, 4);
 				memcpy(k + (lpm ? 4 : 0), a + stride * (size_t)j, alen);
+			}
+			if (is_v6(l->kind)) {
+				/* `src or dst` compares which member comes first
+				 * on a cut packet (sets.c) */
+				int index = l->q.dir != QD_SRC && l->q.dir != QD_DST &&
+					    l->q.dir != QD_AND;
+				int rc = index ? eb_v6_values(l->a6, l->plen, l->n, m) : 0;
+
+				if (rc == 0)
+					rc = eb_v6_cut_map(l->a6, l->plen, l->n, lpm, index,
+							   &out->maps[l->cut_map]);
+				if (rc)
+					return rc;
 			}
 			continue;
 		}
@@ -1009,7 +966,7 @@ SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
 	uint16_t *marks = NULL;
 	struct eb_set sets[EB_MAX_SETS];
 	struct eb_alist al[EB_MAX_SETS];
-	unsigned nal = 0;
+	unsigned nal = 0, ncut = 0;
 	int rc;
 
 	if (!out)
@@ -1061,11 +1018,8 @@ SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
 			continue;
 		}
 		rc = l->pc6[0] ? shape_v6(&p0, l, i, &sets[i], &al[nal]) : -EAGAIN;
-		if (rc == 0)
-			rc = scan_count(l, &al[nal].nscan);
-		if (rc == 0 && al[nal].nscan > EB_SCAN_MAX)
-			rc = -EAGAIN;
-		nal++;
+		l->cut_map = ls.nsets + ncut++;
+		al[nal++].cut_map = l->cut_map;
 	}
 	if (rc == 0)
 		rc = cb_validate_max(p0.insns, p0.len, SNIFF_MAX_INSNS, err);
@@ -1077,7 +1031,7 @@ SNIFF_API int sniff_ebpf_compile(const char *expr, int linktype,
 	if (rc == 0)
 		rc = eb_splice_alists(out, al, nal);
 	if (rc == 0)
-		rc = make_maps(&ls, out);
+		rc = make_maps(&ls, ncut, out);
 	if (rc)
 		sniff_ebpf_free(out);
 	if (rc == -EAGAIN)

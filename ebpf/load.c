@@ -115,12 +115,12 @@ static int map_create(const struct sniff_ebpf_map *m)
 	uint8_t one = 1;
 	int fd, r;
 
-	if (m->key_size == 0 || (m->nkeys && !m->keys))
+	if (m->key_size == 0 || (m->nkeys && !m->keys) || (m->value_size && m->nkeys && !m->values))
 		return -EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.map_type = m->type;
 	a.key_size = m->key_size;
-	a.value_size = 1;
+	a.value_size = m->value_size ? m->value_size : 1;
 	a.max_entries = m->nkeys ? m->nkeys : 1;
 	if (m->type == BPF_MAP_TYPE_LPM_TRIE)
 		a.map_flags = BPF_F_NO_PREALLOC; /* the kernel insists */
@@ -132,7 +132,8 @@ static int map_create(const struct sniff_ebpf_map *m)
 		memset(&a, 0, sizeof(a));
 		a.map_fd = (uint32_t)fd;
 		a.key = (uint64_t)(uintptr_t)(m->keys + (size_t)i * m->key_size);
-		a.value = (uint64_t)(uintptr_t)&one;
+		a.value = (uint64_t)(uintptr_t)(m->value_size ? m->values + (size_t)i * m->value_size
+						      : &one);
 		a.flags = BPF_ANY;
 		r = sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
 		if (r < 0) {

@@ -1245,8 +1245,10 @@ SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog)
 	free(prog->insns);
 	prog->insns = NULL;
 	prog->len = 0;
-	for (unsigned i = 0; i < prog->nmaps && prog->maps; i++)
+	for (unsigned i = 0; i < prog->nmaps && prog->maps; i++) {
 		free(prog->maps[i].keys);
+		free(prog->maps[i].values);
+	}
 	free(prog->maps);
 	prog->maps = NULL;
 	prog->nmaps = 0;

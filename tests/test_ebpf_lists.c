@@ -882,44 +882,44 @@ static struct pktset *make_packets6(const struct list6 *l, uint64_t seed)
 
 static const struct {
 	const char *prefix, *qual, *suffix;
-	unsigned kind, n, maps;
+	unsigned kind, n, maps; /* the sets' maps, and a cut map per IPv6 list */
 } v6_cases[] = {
-	{ "", "host", "", K_SEQ, 8, 1 },
-	{ "", "host", "", K_RANDIID, 40, 1 },
-	{ "", "src host", "", K_RANDIID, 40, 1 },
-	{ "", "dst host", "", K_SPREAD, 30, 1 },
-	{ "", "ip6 src or dst host", "", K_SPREAD, 30, 1 },
-	{ "", "ip6 host", "", K_SEQ, 300, 1 },
-	{ "", "src and dst host", "", K_RANDIID, 40, 1 },
-	{ "", "src and dst host", "", K_SEQ, 20, 1 },
-	{ "", "net", "", K_NETS, 14, 1 },
-	{ "", "src net", "", K_NETS, 28, 1 },
-	{ "", "dst net", "", K_NETS, 14, 1 },
-	{ "", "src and dst net", "", K_NETS, 14, 1 },
-	{ "", "ip6 src and dst net", "", K_NETS, 42, 1 },
-	{ "tcp and (", "host", ")", K_RANDIID, 20, 1 },
-	{ "not (", "host", ")", K_SEQ, 12, 1 },
-	{ "not (", "net", ") and udp", K_NETS, 14, 1 },
+	{ "", "host", "", K_SEQ, 8, 2 },
+	{ "", "host", "", K_RANDIID, 40, 2 },
+	{ "", "src host", "", K_RANDIID, 40, 2 },
+	{ "", "dst host", "", K_SPREAD, 30, 2 },
+	{ "", "ip6 src or dst host", "", K_SPREAD, 30, 2 },
+	{ "", "ip6 host", "", K_SEQ, 300, 2 },
+	{ "", "src and dst host", "", K_RANDIID, 40, 2 },
+	{ "", "src and dst host", "", K_SEQ, 20, 2 },
+	{ "", "net", "", K_NETS, 14, 2 },
+	{ "", "src net", "", K_NETS, 28, 2 },
+	{ "", "dst net", "", K_NETS, 14, 2 },
+	{ "", "src and dst net", "", K_NETS, 14, 2 },
+	{ "", "ip6 src and dst net", "", K_NETS, 42, 2 },
+	{ "tcp and (", "host", ")", K_RANDIID, 20, 2 },
+	{ "not (", "host", ")", K_SEQ, 12, 2 },
+	{ "not (", "net", ") and udp", K_NETS, 14, 2 },
 	{ "(", "src host", ") and (host 10.1.0.1 or host 10.1.0.2 or host 10.1.0.3 or "
 	  "host 10.1.0.4 or host 10.1.0.5 or host 10.1.0.6 or host 10.1.0.7 or "
-	  "host 10.2.0.5 or ip6)", K_SEQ, 10, 2 },
-	{ "vlan and (", "host", ")", K_SEQ, 10, 1 },
+	  "host 10.2.0.5 or ip6)", K_SEQ, 10, 3 },
+	{ "vlan and (", "host", ")", K_SEQ, 10, 2 },
 	/* under `not`, "false" and "ends with 0" are different verdicts */
-	{ "not (", "src host", ")", K_SPREAD, 30, 1 },
-	{ "not (", "dst host", ")", K_RANDIID, 30, 1 },
-	{ "not (", "host", ")", K_SPREAD, 30, 1 },
-	{ "not (", "src and dst host", ")", K_RANDIID, 30, 1 },
-	{ "not (", "src and dst host", ")", K_SEQ, 30, 1 },
-	{ "not (", "host", ")", K_SEQ, 300, 1 },
-	{ "not (", "src and dst net", ")", K_NETS, 28, 1 },
-	{ "not (", "src net", ")", K_NETS, 28, 1 },
-	{ "udp or not (", "dst net", ")", K_NETS, 14, 1 },
-	{ "not (", "ip6 src and dst host", ") or tcp", K_SPREAD, 30, 1 },
+	{ "not (", "src host", ")", K_SPREAD, 30, 2 },
+	{ "not (", "dst host", ")", K_RANDIID, 30, 2 },
+	{ "not (", "host", ")", K_SPREAD, 30, 2 },
+	{ "not (", "src and dst host", ")", K_RANDIID, 30, 2 },
+	{ "not (", "src and dst host", ")", K_SEQ, 30, 2 },
+	{ "not (", "host", ")", K_SEQ, 300, 2 },
+	{ "not (", "src and dst net", ")", K_NETS, 28, 2 },
+	{ "not (", "src net", ")", K_NETS, 28, 2 },
+	{ "udp or not (", "dst net", ")", K_NETS, 14, 2 },
+	{ "not (", "ip6 src and dst host", ") or tcp", K_SPREAD, 30, 2 },
 	/* both families in one list: each family's members become a set */
 	{ "host 10.1.0.1 or host 10.1.0.2 or host 10.1.0.3 or host 10.1.0.4 or host 10.1.0.5 or ",
 	  "host", " or host 10.1.0.6 or host 10.1.0.7 or host 10.2.0.5 or host 10.1.0.255",
-	  K_RANDIID, 20, 2 },
-	{ "not (host 10.1.0.1 or host 10.1.0.2 or ", "host", " or host 10.2.0.5)", K_SEQ, 9, 1 },
+	  K_RANDIID, 20, 3 },
+	{ "not (host 10.1.0.1 or host 10.1.0.2 or ", "host", " or host 10.2.0.5)", K_SEQ, 9, 2 },
 	{ "src host 10.1.0.1 or 10.1.0.2 or 10.1.0.3 or ", "src host",
 	  " or 10.1.0.6 or 10.1.0.7 or 10.2.0.5 or 10.1.0.255 or 10.1.0.9", K_SEQ, 4, 1 },
 };
@@ -997,7 +997,7 @@ static void big_list6(unsigned n, unsigned kind, double max_ms)
 		t0 = now_ms();
 		ck_assert_int_eq(sniff_ebpf_compile(expr, SNIFF_DLT_EN10MB, &o, &e, &err), 0);
 		t1 = now_ms();
-		ck_assert_uint_eq(e.nmaps, 1);
+		ck_assert_uint_eq(e.nmaps, 2); /* the list's, its cut map */
 		ck_assert_uint_eq(e.maps[0].nkeys, n);
 		ck_assert_uint_eq(e.maps[0].key_size, 16);
 		fd = load_or_die(&e);
@@ -1053,6 +1053,154 @@ START_TEST(map_list6_10000)
 }
 END_TEST
 
+/* Random IPv6 lists: "fd00:XXXX::YYYY:ZZZZ" hosts (every member starts its
+ * own /96; some share their first word, where the list's order decides a
+ * cut packet) and nets of any prefix length. Each packet is built whole,
+ * then run cut at every byte from the link header's end through the
+ * destination address: the kernel's verdict must be libpcap's each time. */
+enum { R_HOSTS, R_NETS };
+
+static void make_rand6(struct list6 *l, unsigned kind, unsigned n, struct test_rng *g)
+{
+	l->n = n;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *a = l->a[i];
+
+		memset(a, 0, 16);
+		a[0] = 0xfd;
+		/* a small first-word space: members share it, nets nest */
+		put16(a + 2, kind == R_HOSTS ? test_rnd(g) : test_below(g, 64));
+		l->plen[i] = 128;
+		if (kind == R_HOSTS) {
+			put32(a + 12, test_rnd(g));
+			continue;
+		}
+		for (int b = 4; b < 16; b++)
+			a[b] = (uint8_t)test_rnd(g);
+		l->plen[i] = (uint8_t)(17 + test_below(g, 112));
+		for (unsigned b = l->plen[i]; b < 128; b++)
+			a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	}
+}
+
+/* A member (nets: anything inside), one bit off, a member's first word or
+ * first half only, or anything. */
+static void pick_rand6(struct test_rng *g, const struct list6 *l, uint8_t *a)
+{
+	unsigned m = test_below(g, l->n), bit;
+
+	memcpy(a, l->a[m], 16);
+	switch (test_below(g, 6)) {
+	case 0: case 1:
+		for (unsigned b = l->plen[m]; b < 128; b++)
+			if (test_below(g, 2))
+				a[b / 8] ^= (uint8_t)(0x80u >> (b % 8));
+		break;
+	case 2:
+		bit = test_below(g, 128);
+		a[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+		break;
+	case 3:
+		memset(a + 4, 0, 12);
+		break;
+	case 4:
+		for (int b = 8; b < 16; b++)
+			a[b] = (uint8_t)test_rnd(g);
+		break;
+	default:
+		for (int b = test_below(g, 2) ? 2 : 0; b < 16; b++)
+			a[b] = (uint8_t)test_rnd(g);
+		break;
+	}
+}
+
+/* libpcap needs 7 s to compile 3000 members (10 s for nets): one such case */
+static const struct {
+	const char *prefix, *qual, *suffix;
+	unsigned kind, n, frames;
+} rand6_cases[] = {
+	{ "", "host", "", R_HOSTS, 1000, 300 },
+	{ "", "host", "", R_HOSTS, 3000, 200 },
+	{ "not (", "host", ")", R_HOSTS, 1000, 200 },
+	{ "", "dst host", "", R_HOSTS, 1000, 100 },
+	{ "", "src and dst host", "", R_HOSTS, 1000, 200 },
+	{ "", "net", "", R_NETS, 1000, 300 },
+	{ "not (", "net", ")", R_NETS, 1000, 200 },
+	{ "", "src net", "", R_NETS, 1000, 100 },
+	{ "", "src and dst net", "", R_NETS, 1000, 200 },
+};
+
+START_TEST(rand6_lists_cut_everywhere)
+{
+	SNIFF_OPTS(sniff_compile_opts, o, .optimize = 1);
+	static struct list6 l;
+	unsigned c = (unsigned)_i, olen, hits = 0, runs = 0;
+	struct test_rng g = { 0x9e3779b97f4a7c15ull + c };
+	struct sniff_ebpf_prog e = { 0 };
+	struct sniff_error err;
+	struct pcap_bpf_insn *oracle;
+	double t0, t1, t2;
+	uint8_t f[74];
+	char *expr;
+	int fd;
+
+	if (!test_have_bpf(__func__, 0))
+		return;
+	make_rand6(&l, rand6_cases[c].kind, rand6_cases[c].n, &g);
+	expr = list6_expr(rand6_cases[c].prefix, rand6_cases[c].qual, &l, rand6_cases[c].suffix);
+	t0 = now_ms();
+	ck_assert_msg(sniff_ebpf_compile(expr, SNIFF_DLT_EN10MB, &o, &e, &err) == 0, "%s",
+		      err.msg);
+	t1 = now_ms();
+	/* the map program, not the plain fallback */
+	ck_assert_uint_eq(e.nmaps, 2);
+	fd = load_or_die(&e);
+	t2 = now_ms();
+	oracle = pcap_prog(expr, 0, &olen);
+	for (unsigned k = 0; k < rand6_cases[c].frames; k++) {
+		memset(f, 0, sizeof(f));
+		for (int i = 0; i < 12; i++)
+			f[i] = (uint8_t)test_rnd(&g);
+		put16(f + 12, test_below(&g, 20) ? 0x86dd : 0x0800);
+		f[14] = 0x60;
+		put16(f + 18, 20);
+		f[20] = 6;
+		f[21] = 64;
+		pick_rand6(&g, &l, f + 22);
+		if (test_below(&g, 4) == 0)
+			memcpy(f + 38, f + 22, 16);
+		else
+			pick_rand6(&g, &l, f + 38);
+		for (unsigned len = 20; len <= 55; len++) {
+			unsigned n = len == 55 ? sizeof(f) : len;
+			uint32_t want = bpf_filter(oracle, f, n, n), got = 0;
+
+			ck_assert_int_eq(sniff_ebpf_test_run(fd, f, n, &got), 0);
+			if (got != want) {
+				fprintf(stderr, "frame %u cut at %u:", k, n);
+				for (unsigned j = 0; j < n; j++)
+					fprintf(stderr, "%s%02x", j % 16 ? " " : "\n    ", f[j]);
+				fprintf(stderr, "\n");
+			}
+			ck_assert_msg(got == want, "case %u (%s%s ... %u members): frame %u cut at %u: "
+				      "kernel %u, libpcap %u", c, rand6_cases[c].prefix,
+				      rand6_cases[c].qual, l.n, k, n, got, want);
+			hits += want != 0;
+			runs++;
+		}
+	}
+	ck_assert_msg(hits > 0 && hits < runs, "case %u: %u of %u match: no contrast", c, hits,
+		      runs);
+	fprintf(stderr, "FIGURE random IPv6 %s%s%s, %u members: %u eBPF insns, compile %.1f ms, "
+		"load %.1f ms; %u of %u runs match\n", rand6_cases[c].prefix, rand6_cases[c].qual,
+		rand6_cases[c].suffix, l.n, e.len, t1 - t0, t2 - t1, hits, runs);
+	close(fd);
+	free(oracle);
+	free(expr);
+	sniff_ebpf_free(&e);
+}
+END_TEST
+
 /* `host NAME` is the `or` of the name's addresses: they join the set. With
  * /etc/hosts names, libpcap is the oracle; with a names file of ours (a name
  * with several addresses, one with both families under `ip6`), libpcap
@@ -1104,7 +1252,7 @@ START_TEST(names_join_lists)
 	make_list6(&l, K_SEQ, 6, 1);
 	e6 = list6_expr("", "ip6 host", &l, " or ip6 host six or ip6 host both");
 	ck_assert_int_eq(sniff_ebpf_compile(e6, SNIFF_DLT_EN10MB, &o, &e, &err), 0);
-	ck_assert_uint_eq(e.nmaps, 1);
+	ck_assert_uint_eq(e.nmaps, 2);
 	ck_assert_uint_eq(e.maps[0].nkeys, 6 + 3 + 1);
 	fd = load_or_die(&e);
 	{
@@ -1231,6 +1379,8 @@ static Suite *lists_suite(void)
 	tcase_add_loop_test(tc, ether_lists_vs_libpcap, 0,
 			    (int)(sizeof(ether_cases) / sizeof(ether_cases[0])));
 	tcase_add_test(tc, map_list6_10000);
+	tcase_add_loop_test(tc, rand6_lists_cut_everywhere, 0,
+			    (int)(sizeof(rand6_cases) / sizeof(rand6_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
