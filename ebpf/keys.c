@@ -49,20 +49,24 @@ static int pent_cmp(const void *x, const void *y)
 
 static void mask(uint8_t *a, unsigned bits)
 {
-	for (unsigned b = bits; b < 128; b++)
-		a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	unsigned i = bits / 8;
+
+	if (i >= 16)
+		return;
+	if (bits % 8)
+		a[i++] &= (uint8_t)(0xff00u >> (bits % 8));
+	memset(a + i, 0, 16 - i);
 }
 
 /* P (same tag) holds E: its bits are E's first ones. */
 static int holds(const struct pent *p, const struct pent *e)
 {
-	uint8_t t[16];
+	unsigned i = p->bits / 8;
 
-	if (p->tag != e->tag || p->bits > e->bits)
+	if (p->tag != e->tag || p->bits > e->bits || memcmp(p->a, e->a, i))
 		return 0;
-	memcpy(t, e->a, 16);
-	mask(t, p->bits);
-	return !memcmp(t, p->a, 16);
+	return p->bits % 8 == 0 ||
+	       !((p->a[i] ^ e->a[i]) & (uint8_t)(0xff00u >> (p->bits % 8)));
 }
 
 /* Sort V and set each entry's low (see the file comment). */

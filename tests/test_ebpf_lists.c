@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -673,6 +674,47 @@ START_TEST(map_dump_and_keys)
 					    "host 10.1.0.7 or net 10.1.0.1/24", SNIFF_DLT_EN10MB,
 					    &o, &e, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "non-network bits"));
+}
+END_TEST
+
+/* When the verifier gives up, the caller gets one line with the reason, not
+ * its last states: here a chain of 8300 open branches on skb->len (every
+ * one pushes a state the verifier must come back to). */
+START_TEST(verifier_gives_up_in_one_line)
+{
+	enum { K = 8300 };
+	struct sniff_ebpf_insn *v = calloc(K + 5, sizeof(*v));
+	struct sniff_ebpf_prog e = { .len = K + 5, .insns = v };
+	static char big[1 << 20];
+	char small[256], head[96];
+	char *logs[2] = { small, big };
+	size_t sizes[2] = { sizeof(small), sizeof(big) };
+
+	if (!test_have_bpf(__func__, 0)) {
+		free(v);
+		return;
+	}
+	ck_assert_ptr_nonnull(v);
+	v[0] = EB_MOV64_REG(BPF_REG_6, BPF_REG_1);
+	v[1] = EB_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, offsetof(struct __sk_buff, len));
+	for (int j = 2; j < K + 2; j++)
+		v[j] = EB_JMP_IMM(BPF_JEQ, BPF_REG_0, j, (int16_t)(K + 4 - (j + 1)));
+	v[K + 2] = EB_MOV64_IMM(BPF_REG_0, 0);
+	v[K + 3] = EB_EXIT();
+	v[K + 4] = EB_EXIT();
+	snprintf(head, sizeof(head), "the kernel verifier gave up on a program of %u instructions: ",
+		 e.len);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(sniff_ebpf_load(&e, logs[i], sizes[i]), -E2BIG);
+		ck_assert_msg(!strncmp(logs[i], head, strlen(head)), "log: %.200s", logs[i]);
+		ck_assert_ptr_null(strchr(logs[i], '\n'));
+		/* a reason, not an instruction or a register state */
+		ck_assert_msg(strlen(logs[i]) > strlen(head) + 8 &&
+			      !(logs[i][strlen(head)] >= '0' && logs[i][strlen(head)] <= '9'),
+			      "log: %s", logs[i]);
+	}
+	fprintf(stderr, "verifier gave up: %s\n", small);
+	free(v);
 }
 END_TEST
 
@@ -1366,6 +1408,7 @@ static Suite *lists_suite(void)
 	tcase_add_test(tc, map_list_1000);
 	tcase_add_test(tc, map_list_10000);
 	tcase_add_test(tc, map_dump_and_keys);
+	tcase_add_test(tc, verifier_gives_up_in_one_line);
 	tcase_add_test(tc, capture_long_program);
 	suite_add_tcase(s, tc);
 	/* IPv6, `src and dst`, names, `ether host` (CK_RUN_CASE=ipv6 runs them alone) */
