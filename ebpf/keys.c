@@ -1,11 +1,13 @@
-/* ebpf/keys.c - the keys and values of an IPv6 list's two maps (lists.c
- * fills them, sets.c's block looks them up; see sets.c for why).
+/* ebpf/keys.c - the keys and values of the lists' maps (lists.c finds the
+ * lists, sets.c and the translator look them up): one map per set (hash of
+ * addresses or ports, or an LPM trie when nets are in the list), and for
+ * each IPv6 list a second one, its cut map (see sets.c for why).
  *
- * Both answer "which member comes first in the list's order among those
- * matching these bits", so a value is a member index (u32, host order):
- *   - the list's own map (a hash of addresses, or an LPM trie of prefixes):
- *     key i is member i's, its value the lowest index of a member whose
- *     prefix holds member i's (equal keys get equal values);
+ * For IPv6 both answer "which member comes first in the list's order among
+ * those matching these bits", so a value is a member index (u32, host order):
+ *   - the list's own map: key i is member i's, its value the lowest index of
+ *     a member whose prefix holds member i's (equal keys get equal values;
+ *     only `src or dst` lists need them);
  *   - the cut map, for a packet cut after P (1-3) words of a field: member m
  *     compares the first min(plen, 32P) bits there, so its key is those bits
  *     tagged with P: hash [u32 P][16 address bytes, zero past 32P bits] for
@@ -22,6 +24,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "ebpf.h"
 
@@ -89,7 +92,7 @@ static int sweep(struct pent *v, unsigned n)
 	return 0;
 }
 
-int eb_v6_values(const uint8_t *a6, const uint8_t *plen, unsigned n, struct sniff_ebpf_map *m)
+static int v6_values(const uint8_t *a6, const uint8_t *plen, unsigned n, struct sniff_ebpf_map *m)
 {
 	struct pent *v = calloc(n ? n : 1, sizeof(*v));
 	uint32_t *val;
@@ -114,8 +117,8 @@ int eb_v6_values(const uint8_t *a6, const uint8_t *plen, unsigned n, struct snif
 	return rc;
 }
 
-int eb_v6_cut_map(const uint8_t *a6, const uint8_t *plen, unsigned n, int lpm, int index,
-		  struct sniff_ebpf_map *m)
+static int v6_cut_map(const uint8_t *a6, const uint8_t *plen, unsigned n, int lpm, int index,
+		      struct sniff_ebpf_map *m)
 {
 	size_t total = 3 * (size_t)n;
 	struct pent *v = calloc(total ? total : 1, sizeof(*v));
@@ -164,4 +167,80 @@ int eb_v6_cut_map(const uint8_t *a6, const uint8_t *plen, unsigned n, int lpm, i
 	}
 	free(v);
 	return rc;
+}
+
+/* The sets' maps, then the IPv6 lists' NCUT cut maps. */
+int eb_make_maps(const struct eb_lists *ls, unsigned ncut, struct sniff_ebpf_prog *out)
+{
+	out->maps = calloc(ls->nsets + ncut, sizeof(*out->maps));
+	if (!out->maps)
+		return -ENOMEM;
+	out->nmaps = ls->nsets + ncut;
+	for (unsigned i = ls->n; i < ls->nsets; i++) {
+		/* the other protocols' sets of a `src and dst` list: sets.c
+		 * looks the list's own map up, these are never named */
+		out->maps[i].type = BPF_MAP_TYPE_HASH;
+		out->maps[i].key_size = 4;
+	}
+	for (unsigned i = 0; i < ls->n; i++) {
+		const struct eb_list *l = &ls->v[i];
+		struct sniff_ebpf_map *m = &out->maps[i];
+		int lpm = l->kind == EB_M_NET;
+
+		if (eb_list_engine(l)) {
+			/* sets.c's keys: addresses in network order */
+			unsigned alen = eb_member_v6(l->kind) ? 16 : l->kind == EB_M_ETHER ? 6 : 4;
+			unsigned stride = l->kind == EB_M_ETHER ? 16 : alen;
+			const uint8_t *a = eb_member_v6(l->kind) || l->kind == EB_M_ETHER ? l->a6 : l->a4;
+
+			lpm = l->kind == EB_M_NET6 || l->kind == EB_M_NET;
+			m->type = lpm ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH;
+			m->key_size = lpm ? 4 + alen : alen;
+			m->nkeys = l->n;
+			m->keys = calloc(l->n, m->key_size);
+			if (!m->keys || !a)
+				return -ENOMEM;
+			for (unsigned j = 0; j < l->n; j++) {
+				uint8_t *k = m->keys + (size_t)j * m->key_size;
+				uint32_t plen = l->plen[j];
+
+				if (lpm)
+					memcpy(k, &plen, 4);
+				memcpy(k + (lpm ? 4 : 0), a + stride * (size_t)j, alen);
+			}
+			if (eb_member_v6(l->kind)) {
+				/* `src or dst` compares which member comes first
+				 * on a cut packet (sets.c) */
+				int index = l->q.dir != QD_SRC && l->q.dir != QD_DST &&
+					    l->q.dir != QD_AND;
+				int rc = index ? v6_values(l->a6, l->plen, l->n, m) : 0;
+
+				if (rc == 0)
+					rc = v6_cut_map(l->a6, l->plen, l->n, lpm, index,
+							&out->maps[l->cut_map]);
+				if (rc)
+					return rc;
+			}
+			continue;
+		}
+		m->type = lpm ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH;
+		m->key_size = lpm ? 8 : 4;
+		m->nkeys = l->n;
+		m->keys = calloc(l->n, m->key_size);
+		if (!m->keys)
+			return -ENOMEM;
+		for (unsigned j = 0; j < l->n; j++) {
+			uint8_t *k = m->keys + (size_t)j * m->key_size;
+
+			if (lpm) {
+				uint32_t plen = l->plen[j], be = htonl(l->vals[j]);
+
+				memcpy(k, &plen, 4);
+				memcpy(k + 4, &be, 4);
+			} else {
+				memcpy(k, &l->vals[j], 4);
+			}
+		}
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@ libsniff_core_la_SOURCES += \
 	ebpf/load.c \
 	ebpf/lists.c \
 	ebpf/sets.c \
+	ebpf/shape.c \
 	ebpf/keys.c \
 	ebpf/dump.c
 
