@@ -12,14 +12,16 @@
  *     common prefix length of source and destination);
  *   - it is cut inside a field: the classic list ends with 0 at the first
  *     member whose compares reach the missing word, so order may matter.
- *     libpcap's members load all four words of an IPv6 field whatever their
- *     prefix length, so a member whose bits in the present words match ends
- *     the filter with 0 there; one whose bits differ passes to its next
- *     field, or to the next member. With P of a field's words present (one
- *     variant of the block per count, chosen by skb->len), member m matches
- *     where the first min(plen, 32P) bits agree, and the list's cut map
- *     (keys.c) answers "the first member matching these P words" with one
- *     lookup:
+ *     libpcap's members (1.10's unoptimized program, the tests' oracle) load
+ *     all four words of an IPv6 field whatever their prefix length, so a
+ *     member whose bits in the present words match ends the filter with 0
+ *     there (sniff's classic program skips the words a net's mask leaves
+ *     out, as libpcap master does: see README); one whose bits differ
+ *     passes to its next field, or to the next member. With P of a field's
+ *     words present (one variant of the block per count, chosen by
+ *     skb->len), member m matches where the first min(plen, 32P) bits
+ *     agree, and the list's cut map (keys.c) answers "the first member
+ *     matching these P words" with one lookup:
  *       one field per member (src, dst): any match ends with 0, else false;
  *       `src or dst`, source cut: member 0 ends it with 0 either way (a
  *         mismatch goes on to the destination's missing words);
