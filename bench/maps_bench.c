@@ -1,7 +1,8 @@
 /* bench/maps_bench.c - long `or` lists in the kernel: one map lookup
  * (sniff_ebpf_compile: ebpf/lists.c, ebpf/sets.c) against the plain compare
  * chain (sniff_compile + eb_translate), IPv4 and IPv6 host lists of 10, 100,
- * 1000 and 10,000 members.
+ * 1000, 3000 and 10,000 members, and random IPv6 lists of 1000 and more (map
+ * only).
  *
  * Per list: compile + load ms (median of 5), then ns/packet under
  * BPF_PROG_TEST_RUN over 256 frames (half IPv4, half IPv6; a fifth of them
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #define bpf_insn pcap_bpf_insn
 #include <pcap/pcap.h>
@@ -60,42 +62,53 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v);
 }
 
-/* Member i: 10.1.0.1 + i, fd00:1::1 + i (framegen's hosts). */
-static void member(int v6, uint32_t i, uint8_t *a)
+enum { L_V4, L_V6, L_V6_RANDOM };
+
+/* Member i: 10.1.0.1 + i, fd00:1::1 + i (framegen's hosts), or a random
+ * fd00:XXXX::YYYY:ZZZZ (each member its own /96: the lists that once took the
+ * verifier past its limits). */
+static void member(int kind, uint32_t i, uint8_t *a)
 {
-	if (!v6) {
+	uint64_t h = (i + 1) * 0x9e3779b97f4a7c15ull;
+
+	if (kind == L_V4) {
 		put32(a, 0x0a010001u + i);
 		return;
 	}
 	memset(a, 0, 16);
 	a[0] = 0xfd;
-	a[3] = 1;
-	put32(a + 12, 1 + i);
+	if (kind == L_V6) {
+		a[3] = 1;
+		put32(a + 12, 1 + i);
+		return;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	put16(a + 2, (uint32_t)(h >> 32));
+	put32(a + 12, (uint32_t)h);
 }
 
-static char *list_expr(int v6, unsigned n)
+static char *list_expr(int kind, unsigned n)
 {
-	size_t cap = (size_t)n * 40 + 16, len = 0;
-	char *s = malloc(cap), t[64];
+	size_t cap = (size_t)n * 56 + 16, len = 0;
+	char *s = malloc(cap), t[INET6_ADDRSTRLEN];
 	uint8_t a[16];
 
 	if (!s)
 		return NULL;
 	s[0] = 0;
 	for (unsigned i = 0; i < n; i++) {
-		member(v6, i, a);
-		if (v6)
-			snprintf(t, sizeof(t), "host fd00:1::%x", 1 + i);
-		else
-			snprintf(t, sizeof(t), "host %u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-		len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? " or " : "", t);
+		member(kind, i, a);
+		inet_ntop(kind == L_V4 ? AF_INET : AF_INET6, a, t, sizeof(t));
+		len += (size_t)snprintf(s + len, cap - len, "%shost %s", i ? " or " : "", t);
 	}
 	return s;
 }
 
 /* Half IPv4, half IPv6 TCP; a fifth from a member of an N-member list, the
  * others from the same network. */
-static void make_packets(struct pkt *pk, unsigned nmembers)
+static void make_packets(struct pkt *pk, int kind, unsigned nmembers)
 {
 	for (unsigned i = 0; i < NPKT; i++) {
 		uint8_t *f = pk[i].buf + LINKHDR, a[16];
@@ -106,7 +119,7 @@ static void make_packets(struct pkt *pk, unsigned nmembers)
 		put16(pk[i].buf + 12, 0x88b5);
 		for (int b = 0; b < 12; b++)
 			f[b] = (uint8_t)rnd(256);
-		member(v6, m, a);
+		member(v6 ? (kind == L_V4 ? L_V6 : kind) : L_V4, m, a);
 		if (v6) {
 			put16(f + 12, 0x86dd);
 			f[14] = 0x60;
@@ -114,7 +127,7 @@ static void make_packets(struct pkt *pk, unsigned nmembers)
 			f[20] = 6;
 			f[21] = 64;
 			memcpy(f + 22, a, 16);
-			member(1, 100000 + rnd(1000), f + 38);
+			member(L_V6, 100000 + rnd(1000), f + 38);
 			put16(f + 54, 1024 + rnd(60000));
 			put16(f + 56, 443);
 			pk[i].len = 74;
@@ -211,7 +224,7 @@ static unsigned check(int fd, const struct sniff_prog *classic, const struct pkt
 	return bad;
 }
 
-static void one_list(int v6, unsigned n, int floor_fd, unsigned rounds, unsigned repeat)
+static void one_list(int kind, unsigned n, int floor_fd, unsigned rounds, unsigned repeat)
 {
 	SNIFF_OPTS(sniff_compile_opts, o, .optimize = 1);
 	static char log[1 << 14];
@@ -222,13 +235,13 @@ static void one_list(int v6, unsigned n, int floor_fd, unsigned rounds, unsigned
 	double tc[REPS], tl[REPS], tt[REPS], chain_ms = 0, med[3];
 	int fds[3] = { floor_fd, -1, -1 };
 	unsigned hits = 0, bad;
-	char *expr = list_expr(v6, n);
-	const char *fam = v6 ? "IPv6" : "IPv4";
+	char *expr = list_expr(kind, n);
+	const char *fam = kind == L_V4 ? "IPv4" : kind == L_V6 ? "IPv6" : "IPv6 random";
 	struct timespec t0;
 
 	if (!expr)
 		return;
-	make_packets(pk, n);
+	make_packets(pk, kind, n);
 	for (unsigned r = 0; r < REPS; r++) {
 		if (fds[1] >= 0)
 			close(fds[1]);
@@ -249,9 +262,10 @@ static void one_list(int v6, unsigned n, int floor_fd, unsigned rounds, unsigned
 		tl[r] = ms_since(&t0);
 		tt[r] = tc[r] + tl[r];
 	}
-	/* the plain chain, once ("where it loads") */
+	/* the plain chain, once ("where it loads"; random lists: the verifier
+	 * takes seconds to refuse it, not tried) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (sniff_compile(expr, SNIFF_DLT_EN10MB, &o, &classic, &err) == 0 &&
+	if (sniff_compile(expr, SNIFF_DLT_EN10MB, &o, &classic, &err) == 0 && kind != L_V6_RANDOM &&
 	    eb_translate_ex(classic.insns, classic.len, 0, &chain, &err) == 0)
 		fds[2] = eb_load(chain.insns, chain.len, log, sizeof(log));
 	chain_ms = ms_since(&t0);
@@ -270,13 +284,13 @@ static void one_list(int v6, unsigned n, int floor_fd, unsigned rounds, unsigned
 		printf("  %s %5u hosts: BPF_PROG_TEST_RUN failed\n", fam, n);
 		goto out;
 	}
-	printf("  %s %5u hosts: map %5.1f ns/pkt (%3u insns, %u map), compile+load %5.1f ms "
+	printf("  %s %5u hosts: map %5.1f ns/pkt (%3u insns, %u maps), compile+load %5.1f ms "
 	       "(%.1f + %.1f)", fam, n, med[1] - med[0], map.len, map.nmaps, median(tt, REPS),
 	       median(tc, REPS), median(tl, REPS));
 	if (fds[2] >= 0)
 		printf("; chain %7.1f ns/pkt (%u insns), %.1f ms", med[2] - med[0], chain.len,
 		       chain_ms);
-	else
+	else if (kind != L_V6_RANDOM)
 		printf("; chain does not load (%u classic insns)", classic.len);
 	printf("; floor %.1f; %u of %u match\n", med[0], hits, NPKT);
 out:
@@ -292,7 +306,7 @@ out:
 int main(int argc, char **argv)
 {
 	struct sniff_ebpf_insn floor_prog[] = { EB_MOV32_IMM(BPF_REG_0, SNAPLEN), EB_EXIT() };
-	static const unsigned sizes[] = { 10, 100, 1000, 10000 };
+	static const unsigned sizes[] = { 10, 100, 1000, 3000, 10000 };
 	unsigned rounds = 5, repeat = 100;
 	int opt, floor_fd;
 
@@ -314,9 +328,10 @@ int main(int argc, char **argv)
 	}
 	printf("## or-lists as maps: kernel ns/packet minus the floor, map vs plain compare "
 	       "chain (%u rounds x %u repeats, median)\n", rounds, repeat);
-	for (int v6 = 0; v6 < 2; v6++)
+	for (int kind = L_V4; kind <= L_V6_RANDOM; kind++)
 		for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-			one_list(v6, sizes[i], floor_fd, rounds, repeat);
+			if (kind != L_V6_RANDOM || sizes[i] >= 1000)
+				one_list(kind, sizes[i], floor_fd, rounds, repeat);
 	close(floor_fd);
 	return 0;
 }

@@ -7,8 +7,11 @@
  *                required packet lengths)
  *   btf.c        the running kernel's BTF: what direct packet reads need
  *   loop.c       filters with protochain: the walk as a bounded loop
- *   lists.c      long `or` lists -> map lookups (sniff_ebpf_compile)
+ *   lists.c      long `or` lists -> map lookups (sniff_ebpf_compile): finds
+ *                the lists, puts placeholders in, drives the rest
+ *   shape.c      where the generated program tests each list (lists.c's)
  *   sets.c       lists.c's blocks for lists tested on more than A (IPv6, src and dst)
+ *   keys.c       the lists' maps: keys and values
  *   load.c       bpf(BPF_PROG_LOAD) / BPF_PROG_TEST_RUN wrappers, maps
  *   dump.c       eBPF text (readable and numeric), table driven
  */
@@ -18,6 +21,7 @@
 #include <stdint.h>
 #include <linux/bpf.h>
 #include "sniff.h"
+#include "../filters/filters.h"
 
 /* eBPF instructions that read like assembly (kernel include/linux/filter.h). */
 #define EB_INSN(c, d, s, o, i) \
@@ -156,17 +160,99 @@ struct eb_alist {
 	uint32_t off[2];           /* their packet offsets, in test order */
 	unsigned alen;             /* address bytes: 4, 16, or 6 (`ether host`) */
 	uint32_t sig;              /* A on a hit (the set's `first`) */
-	unsigned nscan;            /* members tested one by one on a cut packet */
-	const uint8_t *addr;       /* members' addresses (network order), alen each */
-	const uint8_t *plen;       /* members' prefix lengths */
+	unsigned cut_map;          /* IPv6: the list's cut map (keys.c) */
 };
-#define EB_SCAN_MAX 2048
 /* 0, -EAGAIN (the program is not shaped as expected: stay classic), -ENOMEM */
 int eb_splice_alists(struct sniff_ebpf_prog *prog, const struct eb_alist *lists, unsigned n);
-/* A work-around until eb_translate_sets does it: where a test of set SET
- * falls into the list's false exit after a hit on a later member, it goes
- * through the set's pad (which reads the hit flag) instead. 0 / -EAGAIN. */
-int eb_fix_set_exits(struct sniff_ebpf_prog *prog, unsigned set);
+
+/* ---- lists.c, shape.c: the `or` lists of an expression, and where the
+ * program generated for it tests them. lists.c replaces each list by a
+ * placeholder primitive whose constants are sentinels (two sets of them,
+ * one per generation pass: what differs between the two programs is a
+ * placeholder's test); shape.c finds those tests and describes each list
+ * for eb_translate_sets and sets.c. */
+#define EB_SENT_V4_A 0xf00d0000u   /* IPv4 host / net list i: A + i */
+#define EB_SENT_V4_B 0xf10e0000u
+#define EB_SENT_PORT_A 60000u      /* port list i: A + i */
+#define EB_SENT_PORT_B 62000u
+/* IPv6 placeholders: word j of list i's address is EB_SENT_V6_A | j << 16 | i */
+#define EB_SENT_V6_A 0xfa000000u
+#define EB_SENT_V6_B 0xfb000000u
+/* IPv4 `src and dst` placeholders, one per protocol B (ip, arp, rarp):
+ * EB_SENT_AND_A | B << 16 | i */
+#define EB_SENT_AND_A 0xf2000000u
+#define EB_SENT_AND_B 0xf3000000u
+/* `ether host` placeholders: bytes 2-5 EB_SENT_E_A | i, bytes 0-1 EB_SENT_E_HA */
+#define EB_SENT_E_A 0xfc000000u
+#define EB_SENT_E_B 0xfd000000u
+#define EB_SENT_E_HA 0x02fcu
+#define EB_SENT_E_HB 0x02fdu
+#define EB_SIG_HIT 0x5e75u         /* A after a hit in a block of sets.c */
+
+enum eb_member { EB_M_NONE, EB_M_HOST, EB_M_NET, EB_M_PORT, EB_M_HOST6, EB_M_NET6, EB_M_ETHER };
+
+struct eb_list {
+	enum eb_member kind;    /* EB_M_HOST (every member a host), EB_M_NET (some
+				   net), EB_M_PORT, EB_M_HOST6, EB_M_NET6 (IPv6: every
+				   member a host, some net), EB_M_ETHER */
+	struct qual q;
+	unsigned n, cap;
+	uint32_t *vals;         /* host order (IPv4, ports) */
+	uint8_t *a6;            /* IPv6: 16 bytes each, network order (MACs: 6 of 16) */
+	uint8_t *plen;          /* prefix lengths (32 / 128 for hosts) */
+	unsigned pc6[4];        /* IPv6: the placeholder's four `jeq`s (+1; 0 = none) */
+	unsigned pcb[3];        /* IPv4 `src and dst`: the ip, arp, rarp `jeq`s (+1) */
+	unsigned pce;           /* `ether host`: the placeholder's first `jeq` (+1) */
+	unsigned setb[3];       /* ... and their set indices */
+	uint8_t *a4;            /* ... the addresses in network order */
+	unsigned cut_map;       /* IPv6: the index of its cut map (keys.c) */
+};
+
+struct eb_lists {
+	struct eb_list *v;
+	unsigned n;
+	int pass;               /* 0 or 1: which sentinel */
+	struct arena *a;
+	const struct names_ctx *names;
+	int linktype;
+	unsigned nsets;         /* sets (maps): one per list, + protocols of `src and dst` */
+	int err;
+};
+
+static inline int eb_member_v6(enum eb_member m)
+{
+	return m == EB_M_HOST6 || m == EB_M_NET6;
+}
+
+/* Whether sets.c tests the list (IPv6, or IPv4 `src and dst`). */
+static inline int eb_list_engine(const struct eb_list *l)
+{
+	return eb_member_v6(l->kind) || l->kind == EB_M_ETHER ||
+	       ((l->kind == EB_M_HOST || l->kind == EB_M_NET) && l->q.dir == QD_AND);
+}
+
+/* The protocols of IPv4 `src and dst` placeholder B: ip, arp, rarp. */
+static inline int eb_and_proto(unsigned b)
+{
+	return b == 0 ? QP_IP : b == 1 ? QP_ARP : QP_RARP;
+}
+
+/* shape.c. eb_find_marks: the set tests, where P0 and P1 (the two passes'
+ * programs) differ (marks[pc] as eb_translate_sets takes them). eb_shape_lists:
+ * P0 reshaped around the placeholders of the lists sets.c tests, SETS and AL
+ * (*NAL of them) describing them; *NCUT IPv6 lists get a cut map each.
+ * eb_find_sets: the other lists' set tests and exits. 0, -EAGAIN (not shaped
+ * as expected: stay classic) or -ENOMEM. */
+int eb_find_marks(const struct sniff_prog *p0, const struct sniff_prog *p1, struct eb_lists *ls,
+		  uint16_t *marks);
+int eb_shape_lists(struct sniff_prog *p0, struct eb_lists *ls, struct eb_set *sets,
+		   struct eb_alist *al, unsigned *nal, unsigned *ncut);
+int eb_find_sets(const struct sniff_prog *p, const uint16_t *marks, const struct eb_lists *ls,
+		 struct eb_set *sets);
+
+/* ---- keys.c: the lists' maps, keys and values: one per set, then a cut
+ * map per IPv6 list (NCUT). 0 or -ENOMEM. */
+int eb_make_maps(const struct eb_lists *ls, unsigned ncut, struct sniff_ebpf_prog *out);
 
 /* ---- load.c */
 int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz);

@@ -2,7 +2,10 @@
  *
  * The first load runs without a verifier log (the common case, and the log
  * costs verification time); only a failure is retried with the log on, so
- * the caller gets the verifier's reason.
+ * the caller gets the verifier's reason. When the verifier gives up (E2BIG:
+ * too many instructions processed or too complex; EFAULT, ENOSPC) or its log
+ * overflows, the caller gets one line saying so with the reason, not the
+ * last states of a path it cannot act on.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +17,7 @@
 #include "ebpf.h"
 
 #define EB_PROG_NAME "sniff"   /* what `bpftool prog show` lists */
-#define EB_LOG_MIN 128         /* the kernel refuses smaller log buffers */
-#define EB_LOG_FALLBACK 4096
+#define EB_LOG_TAIL 16384      /* the verifier log read at least (its tail) */
 
 static int sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -71,10 +73,50 @@ static void copy_tail(char *dst, size_t dst_sz, const char *src)
 	snprintf(dst, dst_sz, "%s", src);
 }
 
+/* Lines of a verifier log that are not its reason: instructions ("12: (b7)
+ * r0 = 0"), register states, branch heads, statistics. */
+static int log_noise(const char *line, size_t n)
+{
+	static const char *const skip[] = { "processed ", "verification time", "stack depth",
+					    "from ", "mark_precise", "last_idx", "regs=",
+					    "parent ", "frame", "func#", "R", ";" };
+
+	if (n == 0 || (line[0] >= '0' && line[0] <= '9'))
+		return 1;
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++) {
+		size_t k = strlen(skip[i]);
+
+		if (n >= k && !strncmp(line, skip[i], k) &&
+		    (skip[i][0] != 'R' || (n > 1 && line[1] >= '0' && line[1] <= '9')))
+			return 1;
+	}
+	return 0;
+}
+
+/* The last line of LOG that gives a reason, into OUT ("" if none). */
+static void log_reason(const char *log, char *out, size_t sz)
+{
+	const char *end = log + strlen(log);
+
+	out[0] = '\0';
+	while (end > log) {
+		const char *start = end;
+
+		while (start > log && start[-1] != '\n')
+			start--;
+		if (!log_noise(start, (size_t)(end - start))) {
+			snprintf(out, sz, "%.*s", (int)(end - start), start);
+			return;
+		}
+		end = start > log ? start - 1 : log;
+	}
+}
+
 int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t log_sz)
 {
-	char *buf;
-	int fd, err;
+	char *buf = log, reason[256];
+	size_t buf_sz = log_sz;
+	int fd, err, again;
 
 	if (!insns || len == 0)
 		return -EINVAL;
@@ -93,20 +135,58 @@ int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t
 	}
 	if (!log || log_sz <= 1)
 		return err;
-	if (log_sz >= EB_LOG_MIN && log_sz <= UINT32_MAX) {
-		/* the kernel keeps the log's tail when it overflows */
-		(void)prog_load(insns, len, log, (uint32_t)log_sz);
-	} else {
-		buf = malloc(EB_LOG_FALLBACK);
+	/* enough of the log's tail (the kernel keeps it when the log
+	 * overflows) to find the reason in */
+	if (log_sz < EB_LOG_TAIL || log_sz > UINT32_MAX) {
+		buf_sz = EB_LOG_TAIL;
+		buf = malloc(buf_sz);
 		if (!buf)
 			return err;
-		(void)prog_load(insns, len, buf, EB_LOG_FALLBACK);
-		copy_tail(log, log_sz, buf);
-		free(buf);
 	}
+	again = prog_load(insns, len, buf, (uint32_t)buf_sz);
+	if (err == -E2BIG || err == -EFAULT || err == -ENOSPC || again == -ENOSPC) {
+		/* the log is the verifier's last states, thousands of lines the
+		 * user cannot act on: one line, the reason, instead */
+		log_reason(buf, reason, sizeof(reason));
+		snprintf(log, log_sz, "the kernel verifier %s a program of %u instructions: %s",
+			 err == -E2BIG || err == -EFAULT || err == -ENOSPC ? "gave up on" :
+			 "refused", len, reason[0] ? reason : strerror(-err));
+	} else if (buf != log) {
+		copy_tail(log, log_sz, buf);
+	}
+	if (buf != log)
+		free(buf);
 	if (!log[0])
 		set_log(log, log_sz, strerror(-err));
 	return err;
+}
+
+/* Hash maps take every key in one BPF_MAP_UPDATE_BATCH (a 10,000-host
+ * list's inserts were most of its load time); 0, or -errno to go one by one
+ * (LPM tries have no batch, kernels before 5.6 neither). */
+static int map_fill_batch(int fd, const struct sniff_ebpf_map *m)
+{
+	uint8_t *ones = NULL;
+	union bpf_attr a;
+	int r;
+
+	if (m->type != BPF_MAP_TYPE_HASH || m->nkeys < 2)
+		return -EOPNOTSUPP;
+	if (!m->value_size) {
+		ones = malloc(m->nkeys);
+		if (!ones)
+			return -ENOMEM;
+		memset(ones, 1, m->nkeys);
+	}
+	memset(&a, 0, sizeof(a));
+	a.batch.map_fd = (uint32_t)fd;
+	a.batch.keys = (uint64_t)(uintptr_t)m->keys;
+	a.batch.values = (uint64_t)(uintptr_t)(ones ? ones : m->values);
+	a.batch.count = m->nkeys;
+	a.batch.elem_flags = BPF_ANY;
+	r = sys_bpf(BPF_MAP_UPDATE_BATCH, &a);
+	free(ones);
+	return r < 0 ? r : a.batch.count == m->nkeys ? 0 : -EIO;
 }
 
 static int map_create(const struct sniff_ebpf_map *m)
@@ -115,12 +195,12 @@ static int map_create(const struct sniff_ebpf_map *m)
 	uint8_t one = 1;
 	int fd, r;
 
-	if (m->key_size == 0 || (m->nkeys && !m->keys))
+	if (m->key_size == 0 || (m->nkeys && !m->keys) || (m->value_size && m->nkeys && !m->values))
 		return -EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.map_type = m->type;
 	a.key_size = m->key_size;
-	a.value_size = 1;
+	a.value_size = m->value_size ? m->value_size : 1;
 	a.max_entries = m->nkeys ? m->nkeys : 1;
 	if (m->type == BPF_MAP_TYPE_LPM_TRIE)
 		a.map_flags = BPF_F_NO_PREALLOC; /* the kernel insists */
@@ -128,11 +208,13 @@ static int map_create(const struct sniff_ebpf_map *m)
 	fd = sys_bpf(BPF_MAP_CREATE, &a);
 	if (fd < 0)
 		return fd;
-	for (uint32_t i = 0; i < m->nkeys; i++) {
+	/* on any failure the keys go one by one, where a real error shows */
+	for (uint32_t i = map_fill_batch(fd, m) ? 0 : m->nkeys; i < m->nkeys; i++) {
 		memset(&a, 0, sizeof(a));
 		a.map_fd = (uint32_t)fd;
 		a.key = (uint64_t)(uintptr_t)(m->keys + (size_t)i * m->key_size);
-		a.value = (uint64_t)(uintptr_t)&one;
+		a.value = (uint64_t)(uintptr_t)(m->value_size ? m->values + (size_t)i * m->value_size
+						      : &one);
 		a.flags = BPF_ANY;
 		r = sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
 		if (r < 0) {

@@ -8,6 +8,8 @@ libsniff_core_la_SOURCES += \
 	ebpf/load.c \
 	ebpf/lists.c \
 	ebpf/sets.c \
+	ebpf/shape.c \
+	ebpf/keys.c \
 	ebpf/dump.c
 
 # Needs CAP_BPF (root): skips with a notice otherwise, fails when CI=true.

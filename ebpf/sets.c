@@ -11,14 +11,33 @@
  *     LPM trie for nets; `src and dst` nets look the source up with the
  *     common prefix length of source and destination);
  *   - it is cut inside a field: the classic list ends with 0 at the first
- *     member whose compares reach the missing word, so order matters. The
- *     block runs the first NSCAN members one by one, as classic BPF would
- *     (lists.c picks NSCAN so that no later member can be the first to reach
- *     a missing word), then the rest by lookups. There is one such scan per
- *     count of words present, with the words in registers: the verifier then
- *     sees the same state at every member and prunes (tests of the counts
- *     or stack reads inside the scan made its work grow with the square of
- *     the list).
+ *     member whose compares reach the missing word, so order may matter.
+ *     libpcap's members (1.10's unoptimized program, the tests' oracle) load
+ *     all four words of an IPv6 field whatever their prefix length, so a
+ *     member whose bits in the present words match ends the filter with 0
+ *     there (sniff's classic program skips the words a net's mask leaves
+ *     out, as libpcap master does: see README); one whose bits differ
+ *     passes to its next field, or to the next member. With P of a field's
+ *     words present (one variant of the block per count, chosen by
+ *     skb->len), member m matches where the first min(plen, 32P) bits
+ *     agree, and the list's cut map (keys.c) answers "the first member
+ *     matching these P words" with one lookup:
+ *       one field per member (src, dst): any match ends with 0, else false;
+ *       `src or dst`, source cut: member 0 ends it with 0 either way (a
+ *         mismatch goes on to the destination's missing words);
+ *       `src or dst`, destination cut after P words: the first member
+ *         holding the source (the list's own map, whose values are first
+ *         indices) is true, unless the first member matching the
+ *         destination's P words comes before it: 0; neither: false (none
+ *         present: member 0 decides);
+ *       `src and dst`, source cut: any match ends with 0; destination
+ *         cut: a member holding the source whose bits in the destination's
+ *         present words match ends with 0: one holding both addresses'
+ *         common prefix, or any one holding the source if that prefix
+ *         covers the present words.
+ *     So no member is tested one by one and the verifier's work does not
+ *     grow with the list (scanning members in classic order made a
+ *     1000-host random list exceed its 1,000,000 instructions).
  * The block hands its verdict back as the translator's lookup result: r0 = 0
  * "not in the list", r0 = 1 with A (r8 or its stack slot) = the set's
  * `first` "true", or ends the filter with 0 itself. Nothing is renumbered:
@@ -49,15 +68,20 @@
 /* The block's stack area, at the bottom of the 512 bytes (the translator's
  * own slots sit just below the frame pointer; stack accesses must be
  * aligned to their size):
+ *   +0             the first member holding field 0 (cut packets)
  *   +12            LPM key: prefix length, then field 0 at +16 (hash key)
  *   +16+4W         field 1 (hash key)
- *   +16+8W+4       LPM key for field 1: prefix length, then a copy */
+ *   +16+8W+4       LPM key for field 1: prefix length, then a copy
+ *   +72            cut map key: LPM prefix length, P at +76 (hash key),
+ *                  the present words at +80 */
 #define AREA (-512)
-#define AREA_SZ 72
+#define AREA_SZ 96
+#define O_FIRST  AREA
 #define O_PLEN0  (AREA + 12)
 #define O_F(k, W) (AREA + 16 + 4 * (int)(W) * (int)(k))
 #define O_PLEN1(W) (AREA + 20 + 8 * (int)(W))
 #define O_COPY(W) (AREA + 24 + 8 * (int)(W))
+#define O_CUT (AREA + 72)
 
 struct fix {
 	unsigned at, label;
@@ -189,8 +213,8 @@ static void skb_len(struct blk *b, int reg)
 	put(b, EB_LDX_MEM(BPF_W, reg, R_CTX, offsetof(struct __sk_buff, len)));
 }
 
-/* Look field K up in the list's map; a hit goes to label HIT. */
-static void lookup_field(struct blk *b, const struct eb_alist *l, unsigned k, unsigned hit)
+/* r0 = the list's map's value for field K (NULL: no member holds it). */
+static void lookup_full(struct blk *b, const struct eb_alist *l, unsigned k)
 {
 	unsigned W = l->alen / 4;
 
@@ -207,7 +231,35 @@ static void lookup_field(struct blk *b, const struct eb_alist *l, unsigned k, un
 		put(b, EB_ST_MEM(BPF_W, R_FP, O_PLEN1(W), (int32_t)(32 * W)));
 		lookup(b, l->lookup_map, O_PLEN1(W));
 	}
+}
+
+/* Look field K up in the list's map; a hit goes to label HIT. */
+static void lookup_field(struct blk *b, const struct eb_alist *l, unsigned k, unsigned hit)
+{
+	lookup_full(b, l, k);
 	put_jump(b, EB_JMP_IMM(BPF_JNE, R0, 0, 0), hit);
+}
+
+/* r0 = the cut map's value for the first P words of field K (at O_F). */
+static void lookup_cut(struct blk *b, const struct eb_alist *l, unsigned k, unsigned P)
+{
+	unsigned W = l->alen / 4;
+
+	for (unsigned w = 0; w < W; w++) {
+		if (w < P) {
+			put(b, EB_LDX_MEM(BPF_W, R1, R_FP, (int16_t)(O_F(k, W) + 4 * (int)w)));
+			put(b, EB_STX_MEM(BPF_W, R_FP, R1, (int16_t)(O_CUT + 8 + 4 * (int)w)));
+		} else {
+			put(b, EB_ST_MEM(BPF_W, R_FP, (int16_t)(O_CUT + 8 + 4 * (int)w), 0));
+		}
+	}
+	put(b, EB_ST_MEM(BPF_W, R_FP, O_CUT + 4, (int32_t)P));
+	if (l->lpm) {
+		put(b, EB_ST_MEM(BPF_W, R_FP, O_CUT, (int32_t)(32 + 32 * P)));
+		lookup(b, l->cut_map, O_CUT);
+	} else {
+		lookup(b, l->cut_map, O_CUT + 4);
+	}
 }
 
 /* fp[O_PLEN0] = the number of leading bits fields 0 and 1 share. */
@@ -277,121 +329,56 @@ static void put_exits(struct blk *b, const struct exits *x, struct sniff_ebpf_in
 	}
 }
 
-/* r2, r3: field 0's words 0-1 and 2-3 as two 64-bit values in memory
- * order; r4, r5: field 1's (one register each when W is 1). The members are
- * compared in registers: a stack read per member makes the verifier's stack
- * liveness work grow with the square of the list. */
-static unsigned word_reg(unsigned W, unsigned k, unsigned w)
-{
-	return (k ? R4 : R2) + (W == 4 ? w / 2 : 0);
-}
-
-/* Compare words [w, w + n) (n = 1 at an even w, or 2) of field K with the
- * member's A under MASK-ed bits PLEN; a difference goes to MISMATCH.
- * Returns whether anything was compared. */
-static int cmp_words(struct blk *b, unsigned W, unsigned k, unsigned w, unsigned n,
-		     const uint8_t *a, unsigned plen, unsigned mismatch)
-{
-	uint8_t mb[8], vb[8];
-	uint64_t m64 = 0, v64 = 0;
-	unsigned reg = word_reg(W, k, w);
-
-	for (unsigned i = 0; i < 4 * n; i++) {
-		unsigned bit = 8 * (4 * w + i), bits = plen > bit ? plen - bit : 0;
-
-		mb[i] = bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
-		vb[i] = a[4 * w + i] & mb[i];
-	}
-	memcpy(&m64, mb, 4 * n);
-	memcpy(&v64, vb, 4 * n);
-	if (!m64)
-		return 0;
-	if (n == 1) {
-		uint32_t m32 = (uint32_t)m64, v32 = (uint32_t)v64;
-
-		if (m32 != 0xffffffffu) {
-			put(b, EB_MOV32_REG(R1, reg));
-			put(b, EB_ALU32_IMM(BPF_AND, R1, (int32_t)m32));
-			reg = R1;
-		}
-		put_jump(b, EB_JMP32_IMM(BPF_JNE, reg, (int32_t)v32, 0), mismatch);
-		return 1;
-	}
-	if (m64 != UINT64_MAX) {
-		put(b, EB_INSN(BPF_LD | BPF_DW | BPF_IMM, R1, 0, 0, (int32_t)(uint32_t)m64));
-		put(b, EB_INSN(0, 0, 0, 0, (int32_t)(uint32_t)(m64 >> 32)));
-		put(b, EB_ALU64_REG(BPF_AND, R1, reg));
-		reg = R1;
-	}
-	put(b, EB_INSN(BPF_LD | BPF_DW | BPF_IMM, R0, 0, 0, (int32_t)(uint32_t)v64));
-	put(b, EB_INSN(0, 0, 0, 0, (int32_t)(uint32_t)(v64 >> 32)));
-	put_jump(b, EB_JMP_REG(BPF_JNE, reg, R0, 0), mismatch);
-	return 1;
-}
-
-/* Member M as the classic program tests it, with P[k] words of field k in
- * the packet: a mismatch on a present word goes on with the next member; all
- * present words equal: a missing word ends the filter with 0, none missing
- * is a hit. Returns whether the next member can be reached at all (the
- * verifier refuses code that cannot). */
-static int scan_member(struct blk *b, const struct eb_alist *l, unsigned m, const unsigned *P,
-		       const struct exits *x)
-{
-	unsigned W = l->alen / 4, next = new_label(b);
-	const uint8_t *a = l->addr + (size_t)m * l->alen;
-	int to_next = 0;
-
-	for (unsigned k = 0; k < l->nseg; k++) {
-		unsigned mismatch = l->and_mode ? next : new_label(b);
-		int tests = 0;
-
-		for (unsigned w = 0; w < P[k]; w += 2)
-			tests |= cmp_words(b, W, k, w, P[k] - w >= 2 ? 2 : 1, a, l->plen[m],
-					   mismatch);
-		if (P[k] < W)
-			put_jump(b, EB_JA(0), x->exit0);
-		else if (!l->and_mode || k == l->nseg - 1)
-			put_jump(b, EB_JA(0), x->hit);
-		if (l->and_mode) {
-			to_next |= tests;
-			if (P[k] < W)
-				break;
-		} else {
-			if (!tests)
-				return 0; /* this field always decides */
-			place(b, mismatch);
-			if (k == l->nseg - 1)
-				to_next = 1;
-		}
-	}
-	place(b, next);
-	return to_next;
-}
-
-/* After the scan no later member can be the first to reach a missing word
- * (lists.c): a complete field may still be in the set. */
-static void short_tail(struct blk *b, const struct eb_alist *l, const unsigned *P,
+/* A packet cut inside the list's fields, with P[k] words of field k: the
+ * verdict by lookups (see the file comment). */
+static void decide_cut(struct blk *b, const struct eb_alist *l, const unsigned *P,
 		       const struct exits *x)
 {
 	unsigned W = l->alen / 4;
 
+	if (!l->and_mode && l->nseg == 2) {
+		unsigned none;
+
+		if (P[0] < W) {
+			put_jump(b, EB_JA(0), x->exit0);
+			return;
+		}
+		/* r1 = the first member holding field 0, ~0 for none */
+		lookup_full(b, l, 0);
+		put(b, EB_MOV32_IMM(R1, -1));
+		put(b, EB_JMP_IMM(BPF_JEQ, R0, 0, 1));
+		put(b, EB_LDX_MEM(BPF_W, R1, R0, 0));
+		if (P[1] == 0) {
+			put_jump(b, EB_JMP32_IMM(BPF_JEQ, R1, 0, 0), x->hit);
+			put_jump(b, EB_JA(0), x->exit0);
+			return;
+		}
+		none = new_label(b);
+		put(b, EB_STX_MEM(BPF_W, R_FP, R1, O_FIRST));
+		lookup_cut(b, l, 1, P[1]);
+		put(b, EB_LDX_MEM(BPF_W, R1, R_FP, O_FIRST));
+		put(b, EB_MOV32_IMM(R2, -1));
+		put(b, EB_JMP_IMM(BPF_JEQ, R0, 0, 1));
+		put(b, EB_LDX_MEM(BPF_W, R2, R0, 0));
+		/* the same member for both: its source comes first */
+		put_jump(b, EB_JMP32_IMM(BPF_JEQ, R1, -1, 0), none);
+		put_jump(b, EB_JMP32_REG(BPF_JLE, R1, R2, 0), x->hit);
+		put_jump(b, EB_JA(0), x->exit0);
+		place(b, none);
+		put_jump(b, EB_JMP32_IMM(BPF_JNE, R2, -1, 0), x->exit0);
+		put_jump(b, EB_JA(0), x->miss);
+		return;
+	}
 	if (P[0] < W) {
+		lookup_cut(b, l, 0, P[0]);
+		put_jump(b, EB_JMP_IMM(BPF_JNE, R0, 0, 0), x->exit0);
 		put_jump(b, EB_JA(0), x->miss);
 		return;
 	}
-	if (!l->and_mode) {
-		if (l->nseg == 2)
-			lookup_field(b, l, 0, x->hit);
-		put_jump(b, EB_JA(0), x->miss);
-		return;
-	}
-	/* field 1 is cut: 0 when a member holding the source has the
-	 * destination's present words (see lists.c) */
+	/* `src and dst`, field 1 cut */
 	common_prefix(b, W);
 	put(b, EB_LDX_MEM(BPF_W, R1, R_FP, O_PLEN0));
 	if (l->lpm) {
-		/* all present words agree: any member holding the source will
-		 * do; else those within the prefix they share */
 		put(b, EB_JMP_IMM(BPF_JLT, R1, (int32_t)(32 * P[1]), 2));
 		put(b, EB_MOV64_IMM(R1, (int32_t)(32 * W)));
 		put(b, EB_STX_MEM(BPF_W, R_FP, R1, O_PLEN0));
@@ -449,14 +436,11 @@ static int emit_block(struct blk *b, const struct eb_alist *l, struct sniff_ebpf
 	put_exits(b, &fx, save, end);
 
 	/* cut short: one variant per count of words present (a range of
-	 * lengths), so that neither the loads nor the members' code test the
-	 * counts: the verifier then prunes every path at each member */
+	 * lengths) */
 	place(b, shortp);
-	/* initialised for the verifier with a value it does not know: the
-	 * words compared are the ones loaded, the others decide nothing */
-	skb_len(b, R1);
 	for (int o = 0; o < AREA_SZ; o += 8)
-		put(b, EB_STX_MEM(BPF_DW, R_FP, R1, (int16_t)(AREA + o)));
+		put(b, EB_ST_MEM(BPF_DW, R_FP, (int16_t)(AREA + o), 0));
+	skb_len(b, R1);
 	for (unsigned p0 = 1; p0 <= W; p0++)
 		for (unsigned p1 = 0; p1 < (K == 2 && p0 == W ? W : 1); p1++) {
 			uint32_t lo, hi;
@@ -482,21 +466,13 @@ static int emit_block(struct blk *b, const struct eb_alist *l, struct sniff_ebpf
 	put(b, EB_EXIT());
 	for (unsigned v = 0; v < nv; v++) {
 		struct exits vx;
-		int go_on = 1;
 
 		new_exits(b, &vx);
 		place(b, vlab[v]);
 		for (unsigned k = 0; k < K; k++)
-			if (vp[v][k])
+			if (vp[v][k] && (l->and_mode || K == 1 || vp[v][0] == W))
 				load_bytes(b, l->off[k], O_F(k, W), 4 * vp[v][k]);
-		for (unsigned k = 0; k < K; k++)
-			for (unsigned w = 0; w < W; w += 2)
-				put(b, EB_LDX_MEM(W == 4 ? BPF_DW : BPF_W, word_reg(W, k, w), R_FP,
-						  (int16_t)(O_F(k, W) + 4 * (int)w)));
-		for (unsigned m = 0; m < l->nscan && go_on; m++)
-			go_on = scan_member(b, l, m, vp[v], &vx);
-		if (go_on)
-			short_tail(b, l, vp[v], &vx);
+		decide_cut(b, l, vp[v], &vx);
 		put_exits(b, &vx, save, end);
 	}
 	place(b, end);
@@ -660,66 +636,4 @@ int eb_splice_alists(struct sniff_ebpf_prog *prog, const struct eb_alist *lists,
 	free(b.used);
 	free(b.fix);
 	return rc;
-}
-
-/* eb_translate_sets: after a hit on a later member of a list, the test sets
- * the hit flag and goes on to the list's false exit through the set's pad,
- * which reads the flag; but when that exit is the very next instruction it
- * falls into it and the flag is never read. Send that fall-through to the
- * pad instead (the pad's own address is where a miss of the same test goes).
- * Nothing to do where the test already jumps. */
-int eb_fix_set_exits(struct sniff_ebpf_prog *prog, unsigned set)
-{
-	struct sniff_ebpf_insn *v;
-	unsigned n = prog->len, add = 0, cap = 0;
-	struct sniff_ebpf_insn *stub = NULL;
-
-	for (unsigned j = 0; j + 12 < prog->len; j++) {
-		struct sniff_ebpf_insn *x = prog->insns + j;
-		unsigned st, miss;
-
-		if (x[0].code != (BPF_LD | BPF_DW | BPF_IMM) || x[0].src_reg != BPF_PSEUDO_MAP_FD ||
-		    x[0].imm != (int32_t)set)
-			continue;
-		if (!same(x[4], EB_CALL(BPF_FUNC_map_lookup_elem)) ||
-		    x[7].code != (BPF_JMP | BPF_JEQ | BPF_K) || x[7].dst_reg != R1 || x[7].imm)
-			goto bad;
-		miss = j + 8 + (unsigned)(long)x[7].off;
-		st = x[8].code == (BPF_JMP32 | BPF_JEQ | BPF_K) ? j + 9 : j + 11;
-		v = prog->insns + st;
-		if (v[0].code != (BPF_ST | BPF_W | BPF_MEM) || v[0].dst_reg != R_FP || v[0].imm != 1)
-			goto bad;
-		if (BPF_CLASS(v[1].code) == BPF_JMP || BPF_CLASS(v[1].code) == BPF_JMP32)
-			if (BPF_OP(v[1].code) == BPF_JA)
-				continue; /* goes to the pad already */
-		if (add + 2 > cap) {
-			struct sniff_ebpf_insn *t;
-
-			cap = cap ? 2 * cap : 8;
-			t = realloc(stub, cap * sizeof(*t));
-			if (!t)
-				goto nomem;
-			stub = t;
-		}
-		stub[add] = v[0];
-		stub[add + 1] = far_ja((long)miss - (long)(n + add + 2));
-		v[0] = far_ja((long)(n + add) - (long)(st + 1));
-		add += 2;
-	}
-	if (add) {
-		v = realloc(prog->insns, (n + add) * sizeof(*v));
-		if (!v)
-			goto nomem;
-		memcpy(v + n, stub, add * sizeof(*v));
-		prog->insns = v;
-		prog->len = n + add;
-	}
-	free(stub);
-	return 0;
-nomem:
-	free(stub);
-	return -ENOMEM;
-bad:
-	free(stub);
-	return -EAGAIN;
 }

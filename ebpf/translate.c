@@ -146,27 +146,36 @@ static void emit(struct tx *t, struct sniff_ebpf_insn insn)
 	t->n++;
 }
 
+/* Inside a list, "the list is false" (a jump to TARGET) goes through the
+ * set's pad: its index, or -1. */
+static int pad_of(const struct tx *t, unsigned target)
+{
+	unsigned pc = (unsigned)t->pc;
+
+	for (unsigned i = 0; i < t->nsets; i++)
+		if (target == t->sets[i].f && pc >= t->sets[i].lo && pc <= t->sets[i].hi)
+			return (int)i;
+	return -1;
+}
+
 /* Offset from the instruction about to be emitted to classic instruction
  * TARGET; only meaningful in pass two. */
 static long jump_off(const struct tx *t, unsigned target)
 {
-	unsigned pc = (unsigned)t->pc;
+	int i = pad_of(t, target);
 
-	/* inside a list, "the list is false" goes through its pad */
-	for (unsigned i = 0; i < t->nsets; i++)
-		if (target == t->sets[i].f && pc >= t->sets[i].lo && pc <= t->sets[i].hi)
-			return (long)t->pad[i] - (long)(t->n + 1);
+	if (i >= 0)
+		return (long)t->pad[i] - (long)(t->n + 1);
 	return (long)t->addrs[target] - (long)(t->n + 1);
 }
 
 /* Pass one notes which pads a jump uses (the verifier refuses dead code). */
 static void note_pad(struct tx *t, unsigned target)
 {
-	unsigned pc = (unsigned)t->pc;
+	int i = pad_of(t, target);
 
-	for (unsigned i = 0; i < t->nsets; i++)
-		if (target == t->sets[i].f && pc >= t->sets[i].lo && pc <= t->sets[i].hi)
-			t->pad_used[i] = 1;
+	if (i >= 0)
+		t->pad_used[i] = 1;
 }
 
 /* if (A op K/X) goto classic TARGET */
@@ -331,10 +340,10 @@ static void emit_set_test(struct tx *t, const struct sniff_insn *in, unsigned ma
 			emit_jcc(t, BPF_JEQ, 0, set->first, tt);
 		}
 		emit(t, EB_ST_MEM(BPF_W, R_FP, flag_off(t, (mark & ~EB_SET_LPM) - 1), 1));
-		if (in->jf)
+		/* the flag is read by the pad: even a false exit right after
+		 * this test is reached through it, never by falling through */
+		if (in->jf || pad_of(t, ft) >= 0)
 			emit_ja(t, ft);
-		else if (!t->out)
-			note_pad(t, ft);
 	}
 }
 
@@ -1236,8 +1245,10 @@ SNIFF_API void sniff_ebpf_free(struct sniff_ebpf_prog *prog)
 	free(prog->insns);
 	prog->insns = NULL;
 	prog->len = 0;
-	for (unsigned i = 0; i < prog->nmaps && prog->maps; i++)
+	for (unsigned i = 0; i < prog->nmaps && prog->maps; i++) {
 		free(prog->maps[i].keys);
+		free(prog->maps[i].values);
+	}
 	free(prog->maps);
 	prog->maps = NULL;
 	prog->nmaps = 0;

@@ -147,7 +147,8 @@ struct sniff_ebpf_insn {
 };
 
 /* A map an eBPF program uses (long `or` lists of hosts, nets, ports become one
- * lookup). Created and filled by sniff_ebpf_load; every key maps to 1. */
+ * lookup). Created and filled by sniff_ebpf_load; with value_size 0 every key
+ * maps to one byte 1. */
 struct sniff_ebpf_map {
 	uint32_t type;          /* BPF_MAP_TYPE_HASH (u32 keys: address or port in
 				   host order) or BPF_MAP_TYPE_LPM_TRIE (u32 prefix
@@ -155,6 +156,8 @@ struct sniff_ebpf_map {
 	uint32_t key_size;
 	uint32_t nkeys;
 	uint8_t *keys;          /* nkeys * key_size bytes */
+	uint32_t value_size;    /* 0, or the size of each of values[] */
+	uint8_t *values;        /* nkeys * value_size bytes (key i's is value i) */
 };
 
 struct sniff_ebpf_prog {
