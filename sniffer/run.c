@@ -349,7 +349,8 @@ static struct sniff_capture *open_capture(const struct sniff_cmd *cmd, const cha
 
 /* --kernel-filter: compile for the file as -r does (its snap length, no
  * netmask, VLAN tags in the data) and load as the live path would, except
- * that `len` is the file's wire length (see wirelen_in_cb). */
+ * that `len` is the file's wire length (see wirelen_in_cb). A refusal by
+ * the kernel is reported here, in one line, and returns 1. */
 static int load_kernel_filter(const struct sniff_cmd *cmd, struct sniff_capture *cap, int *fd,
 			      struct sniff_error *err)
 {
@@ -368,7 +369,9 @@ static int load_kernel_filter(const struct sniff_cmd *cmd, struct sniff_capture 
 	if (rc < 0) {
 		if (log[0])
 			cmd_error(cmd, "the kernel refused the filter: %s", log);
-		return rc;
+		else
+			cmd_lib_error(cmd, "the kernel refused the filter", rc);
+		return 1;
 	}
 	*fd = rc;
 	return 0;
@@ -397,7 +400,9 @@ int cmd_run(const struct sniff_cmd *cmd)
 	else
 		rc = sniff_capture__set_filter(cap, cmd->expr, cmd->optimize, &ferr);
 	if (rc) {
-		if (ferr.msg[0])
+		if (rc > 0)
+			; /* reported */
+		else if (ferr.msg[0])
 			cmd_filter_error(cmd, &ferr);
 		else
 			cmd_lib_error(cmd, "can't set the filter", rc);

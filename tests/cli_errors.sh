@@ -44,19 +44,31 @@ case_ "bad linktype" "^sniff: invalid data link type FOO" 1 -- -d -y FOO ip
 case_ "ebpf without -d" "^sniff: --ebpf goes with -d" 1 -- --ebpf ip
 case_ "bad -Q" "^sniff: invalid direction 'sideways'" 1 -- -Q sideways -r "$SAMPLE"
 
-# Without privileges: the message names the missing capability.
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+# Without privileges: one line that names the missing capability.
+# nobody NAME REGEX ARGS...
+nobody() {
+	local name=$1 re=$2 rc; shift 2
 	n=$((n + 1))
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-		"$SNIFF" -i lo >"$TMP/stdout" 2>"$TMP/stderr"
+		"$SNIFF" "$@" >"$TMP/stdout" 2>"$TMP/stderr"
 	rc=$?
-	if [ $rc = 1 ] && [ "$(wc -l <"$TMP/stderr")" = 1 ] && grep -q "CAP_NET_RAW" "$TMP/stderr"; then
-		echo "ok: no privileges: $(cat "$TMP/stderr")"
+	if [ $rc = 1 ] && [ "$(wc -l <"$TMP/stderr")" = 1 ] && grep -qE "$re" "$TMP/stderr"; then
+		echo "ok: $name: $(cat "$TMP/stderr")"
 	else
-		echo "FAIL: no privileges: exit $rc, stderr:"; cat "$TMP/stderr"; fails=$((fails + 1))
+		echo "FAIL: $name: exit $rc, stderr:"; cat "$TMP/stderr"; fails=$((fails + 1))
+	fi
+}
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	nobody "no privileges" "CAP_NET_RAW" -i lo
+	# the kernel refuses the program (not the file): only if unprivileged BPF is off
+	if [ "$(cat /proc/sys/kernel/unprivileged_bpf_disabled 2>/dev/null)" != 0 ]; then
+		chmod 755 "$TMP"
+		cp "$SAMPLE" "$TMP/sample.pcap" && chmod 644 "$TMP/sample.pcap"
+		nobody "--kernel-filter without CAP_BPF" "^sniff: the kernel refused the filter: .*CAP_BPF" \
+			-r "$TMP/sample.pcap" --kernel-filter tcp
 	fi
 else
-	echo "SKIP: the no-privilege case needs root (to drop privileges) and setpriv"
+	echo "SKIP: the no-privilege cases need root (to drop privileges) and setpriv"
 	[ "${CI:-}" = true ] && fails=$((fails + 1))
 fi
 
