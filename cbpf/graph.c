@@ -281,14 +281,18 @@ static void place(struct layout *L)
 
 /* Mark the conditionals whose targets are out of reach of 8 bits.  Adding a
  * `ja` only lengthens other jumps, so marks only grow and this terminates. */
-static void fix_long_jumps(struct layout *L)
+static void fix_long_jumps(struct layout *L, int check)
 {
 	int changed = 1;
 	unsigned i;
 
+	place(L);
+	/* no forward jump of a program of 256 instructions or fewer is out of
+	 * reach; emit_block() finds a backward one and calls us again to check */
+	if (!check && L->start[L->n] <= 256)
+		return;
 	while (changed) {
 		changed = 0;
-		place(L);
 		for (i = 0; i < L->n; i++) {
 			const struct cb_block *b = L->order[i];
 			unsigned from;
@@ -305,26 +309,30 @@ static void fix_long_jumps(struct layout *L)
 				changed = 1;
 			}
 		}
+		if (changed)
+			place(L);
 	}
 }
 
-static void emit_block(const struct layout *L, unsigned i, struct sniff_insn *out)
+/* 0, or -ERANGE when a short conditional jump is out of reach (only after
+ * fix_long_jumps() skipped its check). */
+static int emit_block(const struct layout *L, unsigned i, struct sniff_insn *out)
 {
 	const struct cb_block *b = L->order[i];
 	struct sniff_insn *d = out + L->start[i];
-	unsigned s, pc, extra = 0;
+	unsigned s, pc, off, extra = 0;
 
 	for (s = 0; s < b->nstmts; s++)
 		*d++ = CB_STMT(b->stmts[s].code, b->stmts[s].k);
 	pc = L->start[i] + b->nstmts;
 	if (is_ret(b)) {
 		*d = CB_STMT(b->code, b->k);
-		return;
+		return 0;
 	}
 	if (L->jt[i] == L->jf[i]) {
 		if (exit_len(L, i))
 			*d = CB_JA(L->start[L->jt[i]->offset] - pc - 1);
-		return;
+		return 0;
 	}
 	*d = CB_JUMP(b->code, b->k, 0, 0);
 	/* libpcap's order: the jt trampoline first, then the jf one */
@@ -332,14 +340,21 @@ static void emit_block(const struct layout *L, unsigned i, struct sniff_insn *ou
 		d->jt = (uint8_t)extra++;
 		d[extra] = CB_JA(L->start[L->jt[i]->offset] - (pc + extra) - 1);
 	} else {
-		d->jt = (uint8_t)(L->start[L->jt[i]->offset] - pc - 1);
+		off = L->start[L->jt[i]->offset] - pc - 1;
+		d->jt = (uint8_t)off;
+		if (off > 255)
+			return -ERANGE;
 	}
 	if (L->longjf[i]) {
 		d->jf = (uint8_t)extra++;
 		d[extra] = CB_JA(L->start[L->jf[i]->offset] - (pc + extra) - 1);
 	} else {
-		d->jf = (uint8_t)(L->start[L->jf[i]->offset] - pc - 1);
+		off = L->start[L->jf[i]->offset] - pc - 1;
+		d->jf = (uint8_t)off;
+		if (off > 255)
+			return -ERANGE;
 	}
+	return 0;
 }
 
 static void layout_free(struct layout *L)
@@ -365,14 +380,30 @@ int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
 	err = layout_order(g, &L);
 	if (err)
 		goto out;
-	fix_long_jumps(&L);
+	fix_long_jumps(&L, 0);
 	insns = malloc((L.start[L.n] ? L.start[L.n] : 1) * sizeof(*insns));
 	if (!insns) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < L.n; i++)
-		emit_block(&L, i, insns);
+		if (emit_block(&L, i, insns) < 0) {
+			/* a backward jump (a loop): check every jump and start
+			 * again; the program only grows */
+			struct sniff_insn *more;
+
+			fix_long_jumps(&L, 1);
+			more = realloc(insns, L.start[L.n] * sizeof(*insns));
+			if (!more) {
+				free(insns);
+				err = -ENOMEM;
+				goto out;
+			}
+			insns = more;
+			for (i = 0; i < L.n; i++)
+				emit_block(&L, i, insns);
+			break;
+		}
 	out->insns = insns;
 	out->len = L.start[L.n];
 out:
