@@ -60,6 +60,17 @@ static void chunk_cache_key_init(void)
 	chunk_cache_key_ok = pthread_key_create(&chunk_cache_key, chunk_cache_release) == 0;
 }
 
+/* A library that is unloaded must not leave threads a destructor that
+ * points into it: their caches are then leaked instead (this thread's is
+ * freed). */
+__attribute__((destructor)) static void chunk_cache_unload(void)
+{
+	if (chunk_cache_key_ok)
+		pthread_key_delete(chunk_cache_key);
+	chunk_cache_key_ok = 0;
+	chunk_cache_release(NULL);
+}
+
 /* A cached chunk of at least SIZE bytes, or NULL. */
 static struct arena_chunk *chunk_cache_get(size_t size)
 {
