@@ -97,14 +97,9 @@ struct ret_table {
 	struct cb_block **inline_v; /* the caller's first V, not to be freed */
 };
 
-static struct cb_block *ret_canon_slow(struct ret_table *t, struct cb_block *b, int *err)
+/* A return not seen before: it becomes the one its kind maps to. */
+static struct cb_block *ret_add(struct ret_table *t, struct cb_block *b, int *err)
 {
-	unsigned i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->v[i]->code == b->code &&
-		    (BPF_RVAL(b->code) == BPF_A || t->v[i]->k == b->k))
-			return t->v[i];
 	if (t->n == t->cap) {
 		unsigned cap = 2 * t->cap;
 		struct cb_block **v = malloc(cap * sizeof(*v));
@@ -123,12 +118,19 @@ static struct cb_block *ret_canon_slow(struct ret_table *t, struct cb_block *b, 
 	return b;
 }
 
-/* Called for every edge: the test that most edges pass stays inline. */
+/* Called for every edge; a filter has a few distinct returns, so the scan
+ * stays inline (a call for it was a tenth of the emitter). */
 static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b, int *err)
 {
+	unsigned i;
+
 	if (!b || !is_ret(b) || b->nstmts)
 		return b;
-	return ret_canon_slow(t, b, err);
+	for (i = 0; i < t->n; i++)
+		if (t->v[i]->code == b->code &&
+		    (BPF_RVAL(b->code) == BPF_A || t->v[i]->k == b->k))
+			return t->v[i];
+	return ret_add(t, b, err);
 }
 
 struct layout_frame {
@@ -281,14 +283,18 @@ static void place(struct layout *L)
 
 /* Mark the conditionals whose targets are out of reach of 8 bits.  Adding a
  * `ja` only lengthens other jumps, so marks only grow and this terminates. */
-static void fix_long_jumps(struct layout *L)
+static void fix_long_jumps(struct layout *L, int check)
 {
 	int changed = 1;
 	unsigned i;
 
+	place(L);
+	/* no forward jump of a program of 256 instructions or fewer is out of
+	 * reach; emit_block() finds a backward one and calls us again to check */
+	if (!check && L->start[L->n] <= 256)
+		return;
 	while (changed) {
 		changed = 0;
-		place(L);
 		for (i = 0; i < L->n; i++) {
 			const struct cb_block *b = L->order[i];
 			unsigned from;
@@ -305,26 +311,30 @@ static void fix_long_jumps(struct layout *L)
 				changed = 1;
 			}
 		}
+		if (changed)
+			place(L);
 	}
 }
 
-static void emit_block(const struct layout *L, unsigned i, struct sniff_insn *out)
+/* 0, or -ERANGE when a short conditional jump is out of reach (only after
+ * fix_long_jumps() skipped its check). */
+static int emit_block(const struct layout *L, unsigned i, struct sniff_insn *out)
 {
 	const struct cb_block *b = L->order[i];
 	struct sniff_insn *d = out + L->start[i];
-	unsigned s, pc, extra = 0;
+	unsigned s, pc, off, extra = 0;
 
 	for (s = 0; s < b->nstmts; s++)
 		*d++ = CB_STMT(b->stmts[s].code, b->stmts[s].k);
 	pc = L->start[i] + b->nstmts;
 	if (is_ret(b)) {
 		*d = CB_STMT(b->code, b->k);
-		return;
+		return 0;
 	}
 	if (L->jt[i] == L->jf[i]) {
 		if (exit_len(L, i))
 			*d = CB_JA(L->start[L->jt[i]->offset] - pc - 1);
-		return;
+		return 0;
 	}
 	*d = CB_JUMP(b->code, b->k, 0, 0);
 	/* libpcap's order: the jt trampoline first, then the jf one */
@@ -332,14 +342,21 @@ static void emit_block(const struct layout *L, unsigned i, struct sniff_insn *ou
 		d->jt = (uint8_t)extra++;
 		d[extra] = CB_JA(L->start[L->jt[i]->offset] - (pc + extra) - 1);
 	} else {
-		d->jt = (uint8_t)(L->start[L->jt[i]->offset] - pc - 1);
+		off = L->start[L->jt[i]->offset] - pc - 1;
+		d->jt = (uint8_t)off;
+		if (off > 255)
+			return -ERANGE;
 	}
 	if (L->longjf[i]) {
 		d->jf = (uint8_t)extra++;
 		d[extra] = CB_JA(L->start[L->jf[i]->offset] - (pc + extra) - 1);
 	} else {
-		d->jf = (uint8_t)(L->start[L->jf[i]->offset] - pc - 1);
+		off = L->start[L->jf[i]->offset] - pc - 1;
+		d->jf = (uint8_t)off;
+		if (off > 255)
+			return -ERANGE;
 	}
+	return 0;
 }
 
 static void layout_free(struct layout *L)
@@ -365,14 +382,30 @@ int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
 	err = layout_order(g, &L);
 	if (err)
 		goto out;
-	fix_long_jumps(&L);
+	fix_long_jumps(&L, 0);
 	insns = malloc((L.start[L.n] ? L.start[L.n] : 1) * sizeof(*insns));
 	if (!insns) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < L.n; i++)
-		emit_block(&L, i, insns);
+		if (emit_block(&L, i, insns) < 0) {
+			/* a backward jump (a loop): check every jump and start
+			 * again; the program only grows */
+			struct sniff_insn *more;
+
+			fix_long_jumps(&L, 1);
+			more = realloc(insns, L.start[L.n] * sizeof(*insns));
+			if (!more) {
+				free(insns);
+				err = -ENOMEM;
+				goto out;
+			}
+			insns = more;
+			for (i = 0; i < L.n; i++)
+				emit_block(&L, i, insns);
+			break;
+		}
 	out->insns = insns;
 	out->len = L.start[L.n];
 out:

@@ -18,7 +18,6 @@ static uint32_t vn_hash(const struct vn *v)
 
 int vn_init(struct vn_table *t, struct arena *a)
 {
-	memset(t, 0, sizeof(*t));
 	t->arena = a;
 	t->cap = 64;	/* small filters are the common case: grow on demand */
 	t->hcap = 128;

@@ -64,6 +64,8 @@ struct vn_table {
 	uint32_t entry_mem[BPF_MEMWORDS]; /* M[] on entry (state_init_entry) */
 };
 
+/* T: zeroed (it is part of cb_optimize's context, zeroed once: its caches
+ * are a kilobyte). */
 int vn_init(struct vn_table *t, struct arena *a);
 uint32_t vn_const(struct vn_table *t, uint32_t k);
 uint32_t vn_opaque(struct vn_table *t);

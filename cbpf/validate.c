@@ -16,58 +16,62 @@
 
 #define CB_MAXINSNS 4096 /* BPF_MAXINSNS */
 
-/* Indexed by the whole 16-bit opcode: any bit outside this set is refused,
- * exactly as the kernel's table (codes past its end are refused too). */
-static const bool code_allowed[256] = {
-	[BPF_ALU | BPF_ADD | BPF_K] = true,
-	[BPF_ALU | BPF_ADD | BPF_X] = true,
-	[BPF_ALU | BPF_SUB | BPF_K] = true,
-	[BPF_ALU | BPF_SUB | BPF_X] = true,
-	[BPF_ALU | BPF_MUL | BPF_K] = true,
-	[BPF_ALU | BPF_MUL | BPF_X] = true,
-	[BPF_ALU | BPF_DIV | BPF_K] = true,
-	[BPF_ALU | BPF_DIV | BPF_X] = true,
-	[BPF_ALU | BPF_MOD | BPF_K] = true,
-	[BPF_ALU | BPF_MOD | BPF_X] = true,
-	[BPF_ALU | BPF_AND | BPF_K] = true,
-	[BPF_ALU | BPF_AND | BPF_X] = true,
-	[BPF_ALU | BPF_OR | BPF_K] = true,
-	[BPF_ALU | BPF_OR | BPF_X] = true,
-	[BPF_ALU | BPF_XOR | BPF_K] = true,
-	[BPF_ALU | BPF_XOR | BPF_X] = true,
-	[BPF_ALU | BPF_LSH | BPF_K] = true,
-	[BPF_ALU | BPF_LSH | BPF_X] = true,
-	[BPF_ALU | BPF_RSH | BPF_K] = true,
-	[BPF_ALU | BPF_RSH | BPF_X] = true,
-	[BPF_ALU | BPF_NEG] = true,
-	[BPF_LD | BPF_W | BPF_ABS] = true,
-	[BPF_LD | BPF_H | BPF_ABS] = true,
-	[BPF_LD | BPF_B | BPF_ABS] = true,
-	[BPF_LD | BPF_W | BPF_LEN] = true,
-	[BPF_LD | BPF_W | BPF_IND] = true,
-	[BPF_LD | BPF_H | BPF_IND] = true,
-	[BPF_LD | BPF_B | BPF_IND] = true,
-	[BPF_LD | BPF_IMM] = true,
-	[BPF_LD | BPF_MEM] = true,
-	[BPF_LDX | BPF_W | BPF_LEN] = true,
-	[BPF_LDX | BPF_B | BPF_MSH] = true,
-	[BPF_LDX | BPF_IMM] = true,
-	[BPF_LDX | BPF_MEM] = true,
-	[BPF_ST] = true,
-	[BPF_STX] = true,
-	[BPF_MISC | BPF_TAX] = true,
-	[BPF_MISC | BPF_TXA] = true,
-	[BPF_RET | BPF_K] = true,
-	[BPF_RET | BPF_A] = true,
-	[BPF_JMP | BPF_JA] = true,
-	[BPF_JMP | BPF_JEQ | BPF_K] = true,
-	[BPF_JMP | BPF_JEQ | BPF_X] = true,
-	[BPF_JMP | BPF_JGE | BPF_K] = true,
-	[BPF_JMP | BPF_JGE | BPF_X] = true,
-	[BPF_JMP | BPF_JGT | BPF_K] = true,
-	[BPF_JMP | BPF_JGT | BPF_X] = true,
-	[BPF_JMP | BPF_JSET | BPF_K] = true,
-	[BPF_JMP | BPF_JSET | BPF_X] = true,
+/* What the checks need to know of each opcode, indexed by the whole 16-bit
+ * opcode: 0 (OP_NO) is refused, exactly as the kernel's table (codes past
+ * its end are refused too).  One lookup serves every check of an
+ * instruction. */
+enum op_kind { OP_NO, OP_PLAIN, OP_DIVK, OP_SHIFTK, OP_LDMEM, OP_ST, OP_JA, OP_LDABS, OP_JCOND };
+
+static const unsigned char op_kind[256] = {
+	[BPF_ALU | BPF_ADD | BPF_K] = OP_PLAIN,
+	[BPF_ALU | BPF_ADD | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_SUB | BPF_K] = OP_PLAIN,
+	[BPF_ALU | BPF_SUB | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_MUL | BPF_K] = OP_PLAIN,
+	[BPF_ALU | BPF_MUL | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_DIV | BPF_K] = OP_DIVK,
+	[BPF_ALU | BPF_DIV | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_MOD | BPF_K] = OP_DIVK,
+	[BPF_ALU | BPF_MOD | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_AND | BPF_K] = OP_PLAIN,
+	[BPF_ALU | BPF_AND | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_OR | BPF_K] = OP_PLAIN,
+	[BPF_ALU | BPF_OR | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_XOR | BPF_K] = OP_PLAIN,
+	[BPF_ALU | BPF_XOR | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_LSH | BPF_K] = OP_SHIFTK,
+	[BPF_ALU | BPF_LSH | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_RSH | BPF_K] = OP_SHIFTK,
+	[BPF_ALU | BPF_RSH | BPF_X] = OP_PLAIN,
+	[BPF_ALU | BPF_NEG] = OP_PLAIN,
+	[BPF_LD | BPF_W | BPF_ABS] = OP_LDABS,
+	[BPF_LD | BPF_H | BPF_ABS] = OP_LDABS,
+	[BPF_LD | BPF_B | BPF_ABS] = OP_LDABS,
+	[BPF_LD | BPF_W | BPF_LEN] = OP_PLAIN,
+	[BPF_LD | BPF_W | BPF_IND] = OP_PLAIN,
+	[BPF_LD | BPF_H | BPF_IND] = OP_PLAIN,
+	[BPF_LD | BPF_B | BPF_IND] = OP_PLAIN,
+	[BPF_LD | BPF_IMM] = OP_PLAIN,
+	[BPF_LD | BPF_MEM] = OP_LDMEM,
+	[BPF_LDX | BPF_W | BPF_LEN] = OP_PLAIN,
+	[BPF_LDX | BPF_B | BPF_MSH] = OP_PLAIN,
+	[BPF_LDX | BPF_IMM] = OP_PLAIN,
+	[BPF_LDX | BPF_MEM] = OP_LDMEM,
+	[BPF_ST] = OP_ST,
+	[BPF_STX] = OP_ST,
+	[BPF_MISC | BPF_TAX] = OP_PLAIN,
+	[BPF_MISC | BPF_TXA] = OP_PLAIN,
+	[BPF_RET | BPF_K] = OP_PLAIN,
+	[BPF_RET | BPF_A] = OP_PLAIN,
+	[BPF_JMP | BPF_JA] = OP_JA,
+	[BPF_JMP | BPF_JEQ | BPF_K] = OP_JCOND,
+	[BPF_JMP | BPF_JEQ | BPF_X] = OP_JCOND,
+	[BPF_JMP | BPF_JGE | BPF_K] = OP_JCOND,
+	[BPF_JMP | BPF_JGE | BPF_X] = OP_JCOND,
+	[BPF_JMP | BPF_JGT | BPF_K] = OP_JCOND,
+	[BPF_JMP | BPF_JGT | BPF_X] = OP_JCOND,
+	[BPF_JMP | BPF_JSET | BPF_K] = OP_JCOND,
+	[BPF_JMP | BPF_JSET | BPF_X] = OP_JCOND,
 };
 
 /* The ancillary fields bpf_anc_helper() knows (offsets past SKF_AD_OFF). */
@@ -107,52 +111,31 @@ static int fail(struct sniff_error *err, unsigned pc, bool at_insn, const char *
 	return -EINVAL;
 }
 
-static bool is_cond_jump(uint16_t code)
-{
-	switch (code) {
-	case BPF_JMP | BPF_JEQ | BPF_K:
-	case BPF_JMP | BPF_JEQ | BPF_X:
-	case BPF_JMP | BPF_JGE | BPF_K:
-	case BPF_JMP | BPF_JGE | BPF_X:
-	case BPF_JMP | BPF_JGT | BPF_K:
-	case BPF_JMP | BPF_JGT | BPF_X:
-	case BPF_JMP | BPF_JSET | BPF_K:
-	case BPF_JMP | BPF_JSET | BPF_X:
-		return true;
-	}
-	return false;
-}
-
 /* One instruction on its own (bpf_check_classic's loop body). */
 static int check_insn(const struct sniff_insn *in, unsigned pc, unsigned len,
 		      struct sniff_error *err)
 {
-	if (in->code >= sizeof(code_allowed) || !code_allowed[in->code])
+	switch (in->code < sizeof(op_kind) ? op_kind[in->code] : OP_NO) {
+	case OP_NO:
 		return fail(err, pc, true, "instruction %u: opcode 0x%x is not allowed",
 			    pc, in->code);
-
-	switch (in->code) {
-	case BPF_ALU | BPF_DIV | BPF_K:
-	case BPF_ALU | BPF_MOD | BPF_K:
+	case OP_DIVK:
 		if (in->k == 0)
 			return fail(err, pc, true, "instruction %u: %s by constant 0", pc,
 				    in->code == (BPF_ALU | BPF_DIV | BPF_K) ? "division" : "modulo");
 		break;
-	case BPF_ALU | BPF_LSH | BPF_K:
-	case BPF_ALU | BPF_RSH | BPF_K:
+	case OP_SHIFTK:
 		if (in->k >= 32)
 			return fail(err, pc, true, "instruction %u: shift by constant %u (must be < 32)",
 				    pc, in->k);
 		break;
-	case BPF_LD | BPF_MEM:
-	case BPF_LDX | BPF_MEM:
-	case BPF_ST:
-	case BPF_STX:
+	case OP_LDMEM:
+	case OP_ST:
 		if (in->k >= BPF_MEMWORDS)
 			return fail(err, pc, true, "instruction %u: scratch memory M[%u] out of range (0..%d)",
 				    pc, in->k, BPF_MEMWORDS - 1);
 		break;
-	case BPF_JMP | BPF_JA:
+	case OP_JA:
 		/* k is 32-bit: compare in the kernel's unsigned domain, no overflow */
 		if (in->k >= len - pc - 1) {
 			if ((int32_t)in->k < 0 && (int64_t)pc + 1 + (int32_t)in->k >= 0)
@@ -162,9 +145,7 @@ static int check_insn(const struct sniff_insn *in, unsigned pc, unsigned len,
 			return fail(err, pc, true, "instruction %u: ja +%u jumps past the end", pc, in->k);
 		}
 		break;
-	case BPF_LD | BPF_W | BPF_ABS:
-	case BPF_LD | BPF_H | BPF_ABS:
-	case BPF_LD | BPF_B | BPF_ABS:
+	case OP_LDABS:
 		if (in->k >= (uint32_t)SKF_AD_OFF) {
 			uint32_t off = in->k - (uint32_t)SKF_AD_OFF;
 
@@ -173,9 +154,8 @@ static int check_insn(const struct sniff_insn *in, unsigned pc, unsigned len,
 					    pc, off);
 		}
 		break;
-	default:
-		if (is_cond_jump(in->code) &&
-		    (pc + in->jt + 1 >= len || pc + in->jf + 1 >= len))
+	case OP_JCOND:
+		if (pc + in->jt + 1 >= len || pc + in->jf + 1 >= len)
 			return fail(err, pc, true, "instruction %u: jump target %u is past the end", pc,
 				    pc + 1 + (in->jt > in->jf ? in->jt : in->jf));
 		break;
@@ -228,7 +208,7 @@ static int check_mem(const struct sniff_insn *insns, unsigned len, struct sniff_
 			valid = 0xffff;
 			break;
 		default:
-			if (is_cond_jump(in->code)) {
+			if (op_kind[in->code] == OP_JCOND) {
 				masks[pc + 1 + in->jt] &= valid;
 				masks[pc + 1 + in->jf] &= valid;
 				valid = 0xffff;
@@ -247,6 +227,7 @@ int cb_validate_max(const struct sniff_insn *insns, unsigned len, unsigned max,
 {
 	unsigned pc;
 	uint16_t last;
+	bool reads_mem = false;
 	int r;
 
 	if (!insns || len == 0 || len > max)
@@ -256,12 +237,15 @@ int cb_validate_max(const struct sniff_insn *insns, unsigned len, unsigned max,
 		r = check_insn(&insns[pc], pc, len, err);
 		if (r)
 			return r;
+		reads_mem |= op_kind[insns[pc].code] == OP_LDMEM;
 	}
 	last = insns[len - 1].code;
 	if (last != (BPF_RET | BPF_K) && last != (BPF_RET | BPF_A))
 		return fail(err, len - 1, true, "instruction %u: the last instruction is not a ret",
 			    len - 1);
-	return check_mem(insns, len, err);
+	/* the scratch memory pass can only refuse a read: most filters
+	 * (every small one) have none, and skip it */
+	return reads_mem ? check_mem(insns, len, err) : 0;
 }
 
 int cb_validate(const struct sniff_insn *insns, unsigned len, struct sniff_error *err)

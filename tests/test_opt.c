@@ -1145,6 +1145,52 @@ START_TEST(test_corpus_same_decisions)
 }
 END_TEST
 
+/* A conditional edge back to its own block (a loop, as only a hand-built
+ * graph has) cannot be a short jump even in a tiny program: the emitter must
+ * send it through a `ja` as for a long one.  Oracle: libpcap's bpf_filter on
+ * the same loop written by hand. */
+START_TEST(test_backward_conditional_edge)
+{
+	static const struct bpf_insn ref[] = {
+		BPF_STMT(BPF_LD | BPF_IMM, 0),
+		BPF_STMT(BPF_ST, 0),
+		BPF_STMT(BPF_LD | BPF_MEM, 0),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		BPF_STMT(BPF_ST, 0),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 5, 1, 0),
+		BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)-5),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct cb_graph g = { 0 };
+	struct cb_block *b0 = cb_block_new(&g), *b1 = cb_block_new(&g), *r = cb_block_new(&g);
+	struct sniff_prog out;
+	uint8_t pkt[1] = { 0 };
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(cb_block_add(b0, BPF_LD | BPF_IMM, 0), 0);
+	ck_assert_int_eq(cb_block_add(b0, BPF_ST, 0), 0);
+	b0->code = BPF_JMP | BPF_JEQ | BPF_K;
+	b0->jt = b0->jf = b1;
+	ck_assert_int_eq(cb_block_add(b1, BPF_LD | BPF_MEM, 0), 0);
+	ck_assert_int_eq(cb_block_add(b1, BPF_ALU | BPF_ADD | BPF_K, 1), 0);
+	ck_assert_int_eq(cb_block_add(b1, BPF_ST, 0), 0);
+	b1->code = BPF_JMP | BPF_JGE | BPF_K;
+	b1->k = 5;
+	b1->jt = r;
+	b1->jf = b1;
+	r->code = BPF_RET | BPF_A;
+	g.entry = b0;
+	g.next_mem = 1;
+	ck_assert_int_eq(cb_graph_emit(&g, &out), 0);
+	print_prog(stderr, "loop", out.insns, out.len);
+	ck_assert_uint_eq(bpf_filter((struct bpf_insn *)out.insns, pkt, 1, 1),
+			  bpf_filter(ref, pkt, 1, 1));
+	ck_assert_uint_eq(bpf_filter(ref, pkt, 1, 1), 5);
+	sniff_prog_free(&out);
+	cb_graph_free(&g);
+}
+END_TEST
+
 static Suite *graph_suite(void)
 {
 	Suite *s = suite_create("opt");
@@ -1154,6 +1200,7 @@ static Suite *graph_suite(void)
 	tcase_add_test(tc, test_layout_matches_libpcap);
 	tcase_add_test(tc, test_long_jumps_match_libpcap);
 	tcase_add_test(tc, test_from_prog_odd_shapes);
+	tcase_add_test(tc, test_backward_conditional_edge);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("corpus");
 	tcase_set_timeout(tc, 120);
