@@ -347,7 +347,7 @@ static void layout_free(struct layout *L)
 	free(L->mem);
 }
 
-int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
+int cb_graph_emit(struct cb_graph *g, struct sniff_prog *out)
 {
 	struct layout L = { 0 };
 	max_align_t buf[(LAYOUT_STACK_BLOCKS * LAYOUT_BYTES_PER_BLOCK + sizeof(max_align_t) - 1) /
@@ -360,6 +360,8 @@ int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
 	out->insns = NULL;
 	if (!g || !g->entry)
 		return -EINVAL;
+	if (g->lists && cb_lists_expand(g) < 0)
+		return -ENOMEM;
 	if (layout_alloc(&L, g->nblocks, buf))
 		return -ENOMEM;
 	err = layout_order(g, &L);
