@@ -539,6 +539,17 @@ START_TEST(random_combinations)
 }
 END_TEST
 
+/* The pool's IPv4 addresses as text. */
+static void v4_names(char v4[16][INET_ADDRSTRLEN])
+{
+	ck_assert_uint_le(pk_nv4, 16);
+	for (size_t i = 0; i < pk_nv4; i++) {
+		struct in_addr a = { htonl(pk_v4[i]) };
+
+		inet_ntop(AF_INET, &a, v4[i], sizeof(v4[i]));
+	}
+}
+
 /* `or` lists of host and net terms (IPv4, IPv6, both, every direction),
  * of the addresses the packet pool carries, decide as libpcap's programs do
  * at -O0 and -O1: with the optimizer coming, the generator tests the
@@ -559,12 +570,7 @@ START_TEST(host_lists)
 	char v4[16][INET_ADDRSTRLEN];
 	struct tally t = { 0 };
 
-	ck_assert_uint_le(pk_nv4, 16);
-	for (size_t i = 0; i < pk_nv4; i++) {
-		struct in_addr a = { htonl(pk_v4[i]) };
-
-		inet_ntop(AF_INET, &a, v4[i], sizeof(v4[i]));
-	}
+	v4_names(v4);
 	for (size_t d = 0; d < sizeof(lt) / sizeof(lt[0]); d++) {
 		struct pool p = { 0 };
 
@@ -673,12 +679,7 @@ START_TEST(port_lists)
 	struct tally t = { 0 };
 	long strict = 0;
 
-	ck_assert_uint_le(pk_nv4, 16);
-	for (size_t i = 0; i < pk_nv4; i++) {
-		struct in_addr a = { htonl(pk_v4[i]) };
-
-		inet_ntop(AF_INET, &a, v4[i], sizeof(v4[i]));
-	}
+	v4_names(v4);
 	for (size_t d = 0; d < sizeof(lt) / sizeof(lt[0]); d++) {
 		struct pool p = { 0 };
 
