@@ -19,6 +19,10 @@
  * one test and one load more per protocol than libpcap's optimized program
  * (which reads both fields first, so it accepts such a cut packet), as our
  * optimizer gives term by term.
+ *
+ * Inside a list, gen-ports.c tests tcp, udp and sctp once for the ports,
+ * and gen-ip.c ARP and RARP once for the addresses (see in_list there):
+ * the protocols exclude each other, so that only saves the optimizer work.
  */
 #include <errno.h>
 #include "gen.h"
@@ -65,35 +69,44 @@ static enum member member(const struct node *n, uint32_t *v)
 	return M_HOST;
 }
 
+/* Same qualifiers, but for ports, where each may name its own protocol
+ * (see by_protocol) when both do. */
 static int same_qual(const struct node *a, const struct node *b)
 {
-	return a->q.proto == b->q.proto && a->q.dir == b->q.dir && a->q.type == b->q.type;
+	if (a->q.dir != b->q.dir || a->q.type != b->q.type)
+		return 0;
+	if (a->q.proto == b->q.proto)
+		return 1;
+	return a->q.type == QT_PORT && a->q.proto != QP_DEFAULT && b->q.proto != QP_DEFAULT;
 }
 
-/* A value for a placeholder that no member (nor USED) has. */
-static uint32_t placeholder(enum member kind, const uint32_t *vals, unsigned n, uint32_t used)
+/* A placeholder value no member has, nor any other placeholder of the
+ * filter (late lists are found by value). */
+static uint32_t placeholder(struct gen *s, enum member kind, const uint32_t *vals, unsigned n)
 {
-	uint32_t v = kind == M_PORT ? PLACEHOLDER_PORT : PLACEHOLDER_HOST;
+	uint32_t base = kind == M_PORT ? PLACEHOLDER_PORT : PLACEHOLDER_HOST;
+	uint32_t v = base + s->placeholders;
 
 	for (unsigned i = 0; i < n; i++)
-		if (vals[i] == v || v == used) {
+		if (vals[i] == v) {
 			v++;
 			i = (unsigned)-1;
 		}
+	s->placeholders = v - base + 1;
 	return v;
 }
 
 /* A list's code with placeholders for its sets, DIR GEN_DIR_LIST or one
  * field; each set is put on the graph's lists when LATE, else on the
  * generator's with its tests. */
-static struct gb list_code(struct gen *s, enum member kind, const struct node *first, int dir,
-			   struct cb_list *sets, unsigned nsets, int late)
+static struct gb list_code(struct gen *s, enum member kind, const struct node *first,
+			   int proto, int dir, struct cb_list *sets, unsigned nsets, int late)
 {
 	struct cb_block *mark = s->g->blocks, *b;
 	struct gb r;
 
 	if (kind == M_PORT)
-		r = gen_port_num(s, sets[0].sent, first->q.proto, dir);
+		r = gen_port_num(s, sets[0].sent, proto, dir);
 	else
 		r = gen_host(s, sets[0].sent, 0xffffffff, first->q.proto, dir, first->q.type);
 	for (unsigned k = 0; k < nsets; k++) {
@@ -120,6 +133,59 @@ static struct gb list_code(struct gen *s, enum member kind, const struct node *f
 	return r;
 }
 
+/* The list VALS[0..cnt) of members like FIRST but with protocol PROTO. */
+static struct gb one_list(struct gen *s, enum member kind, const struct node *first, int proto,
+			  const uint32_t *vals, unsigned cnt, int late)
+{
+	struct cb_list sets[2] = { { 0 } };
+	int dir = first->q.dir;
+
+	if (cnt == 1 && kind == M_PORT)
+		return gen_port_num(s, vals[0], proto, dir);
+	sets[0] = (struct cb_list){ .sent = placeholder(s, kind, vals, cnt), .vals = vals,
+				    .n = cnt };
+	if (dir == QD_SRC || dir == QD_DST)
+		return list_code(s, kind, first, proto, dir, sets, 1, late);
+	sets[1] = (struct cb_list){ .sent = placeholder(s, kind, vals, cnt),
+				    .vals = vals + 1, .n = cnt - 1 };
+	s->list_v[0] = vals[0];
+	s->list_v[1] = sets[0].sent;
+	s->list_v[2] = sets[1].sent;
+	return list_code(s, kind, first, proto, GEN_DIR_LIST, sets, 2, late);
+}
+
+/* Port members with tcp, udp and sctp qualifiers mixed: the protocols
+ * exclude each other, and every member reads the protocol field before
+ * its ports, so the members of one protocol may go first: one list per
+ * protocol, in the order of their first members, each in its order. */
+static struct gb by_protocol(struct gen *s, const struct node *first, const int *protos,
+			     uint32_t *vals, unsigned cnt, int late)
+{
+	static const int order_of[] = { QP_TCP, QP_UDP, QP_SCTP };
+	uint32_t *sub = gen_alloc_raw(s, cnt * sizeof(*sub));
+	int seen[3] = { 0 }, nseen = 0, order[3];
+	struct gb r = { 0 };
+
+	for (unsigned i = 0; i < cnt; i++)
+		for (int k = 0; k < 3; k++)
+			if (protos[i] == order_of[k] && !seen[k]) {
+				seen[k] = 1;
+				order[nseen++] = order_of[k];
+			}
+	for (int k = 0; k < nseen; k++) {
+		unsigned n = 0;
+		struct gb b;
+
+		for (unsigned i = 0; i < cnt; i++)
+			if (protos[i] == order[k])
+				sub[n++] = vals[i];
+		b = one_list(s, M_PORT, first, order[k], sub, n, late);
+		r = k ? gen_or(s, r, b) : b;
+		sub += n;
+	}
+	return r;
+}
+
 /* N is a left-deep `or` chain (as the parser builds it) of members of one
  * kind with the same qualifiers: generate it as a list into *R. Returns 0,
  * generating nothing, when it is not one.
@@ -134,11 +200,10 @@ static struct gb list_code(struct gen *s, enum member kind, const struct node *f
 int gen_or_list(struct gen *s, const struct node *n, int late, struct gb *r)
 {
 	const struct node *m, *first;
-	struct cb_list sets[2] = { { 0 } };
 	enum member kind;
 	uint32_t v, *vals;
 	unsigned cnt = 1, i;
-	int dir;
+	int *protos, mixed = 0;
 
 	for (m = n; m->kind == ND_OR; m = m->lhs)
 		cnt++;
@@ -148,11 +213,16 @@ int gen_or_list(struct gen *s, const struct node *n, int late, struct gb *r)
 		return 0;
 	/* not zeroed: every slot is written before the list is used */
 	vals = gen_alloc_raw(s, cnt * sizeof(*vals));
+	protos = gen_alloc_raw(s, cnt * sizeof(*protos));
 	vals[0] = v;
+	protos[0] = first->q.proto;
 	i = cnt;
-	for (m = n; m->kind == ND_OR; m = m->lhs)
+	for (m = n; m->kind == ND_OR; m = m->lhs) {
 		if (member(m->rhs, &vals[--i]) != kind || !same_qual(m->rhs, first))
 			return 0;
+		protos[i] = m->rhs->q.proto;
+		mixed |= protos[i] != first->q.proto;
+	}
 
 	/* errors (a link type without IP) point at the first member, as
 	 * term by term */
@@ -160,19 +230,10 @@ int gen_or_list(struct gen *s, const struct node *n, int late, struct gb *r)
 	s->pos = first->pos;
 	s->len = first->len;
 	s->in_list = 1;
-	dir = first->q.dir;
-	sets[0] = (struct cb_list){ .sent = placeholder(kind, vals, cnt, 0), .vals = vals,
-				    .n = cnt };
-	if (dir == QD_SRC || dir == QD_DST) {
-		*r = list_code(s, kind, first, dir, sets, 1, late);
-	} else {
-		sets[1] = (struct cb_list){ .sent = placeholder(kind, vals, cnt, sets[0].sent),
-					    .vals = vals + 1, .n = cnt - 1 };
-		s->list_v[0] = vals[0];
-		s->list_v[1] = sets[0].sent;
-		s->list_v[2] = sets[1].sent;
-		*r = list_code(s, kind, first, GEN_DIR_LIST, sets, 2, late);
-	}
+	if (mixed)
+		*r = by_protocol(s, first, protos, vals, cnt, late);
+	else
+		*r = one_list(s, kind, first, first->q.proto, vals, cnt, late);
 	s->in_list = 0;
 	return 1;
 }

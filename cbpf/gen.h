@@ -92,6 +92,7 @@ struct gen {
 	struct gen_olist *olists;     /* gen-lists.c: lists to expand at the end */
 	int in_list;                  /* generating a list's placeholder member */
 	uint32_t list_v[3];           /* GEN_DIR_LIST's values: src, dst, src */
+	unsigned placeholders;        /* placeholder values given out */
 };
 
 /* gen.c: memory, blocks, boolean algebra, errors */

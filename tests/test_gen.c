@@ -668,9 +668,14 @@ START_TEST(port_lists)
 		{ "port %u", "tcp and (", ")" }, { "port %u", "(", ") and not src port 53" },
 		{ "dst port %u", "not (", ")" }, { "host %s", "(", ") and not dst host 10.0.0.2" },
 		{ "src host %s", "(", ") and port 80" },
-		/* mixed qualifiers: term by term */
+		/* tcp, udp and sctp mixed: one list per protocol */
+		{ "%p", "", "" }, { "%q", "", "" }, { "%p", "ip6 and (", ")" },
+		/* other mixed qualifiers: term by term */
 		{ "%c", "", "" },
 	};
+	static const char *const protos[] = { "tcp port %u", "udp port %u", "tcp port %u",
+					      "sctp port %u" };
+	static const char *const protos_dst[] = { "udp dst port %u", "tcp dst port %u" };
 	static const int lt[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL };
 	static const size_t ks[] = { 2, 5, 12 };
 	static const char *const mixed[] = { "src port %u", "dst host %s", "tcp port %u",
@@ -696,6 +701,10 @@ START_TEST(port_lists)
 
 					if (!strcmp(fmt, "%c"))
 						fmt = mixed[i % 6];
+					else if (!strcmp(fmt, "%p"))
+						fmt = protos[i % 4];
+					else if (!strcmp(fmt, "%q"))
+						fmt = protos_dst[i % 2];
 					if (!strcmp(fmt, "%s"))	/* plain addresses: `host` implied */
 						snprintf(term, sizeof(term), "%s", v4[i % pk_nv4]);
 					else if (strstr(fmt, "%s"))
