@@ -128,6 +128,9 @@ static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b
 {
 	if (!b || !is_ret(b) || b->nstmts)
 		return b;
+	/* a canonical return is its own: lists send an edge per member to one */
+	if ((t->n > 0 && t->v[0] == b) || (t->n > 1 && t->v[1] == b))
+		return b;
 	return ret_canon_slow(t, b, err);
 }
 
