@@ -83,8 +83,19 @@ struct cb_block {
 	struct arena *arena;         /* the graph's: where stmts grow */
 };
 
+/* An `or` list the generator left to the optimizer as one placeholder test
+ * per field (cbpf/gen-lists.c): cb_graph_emit turns every `jeq #sent` into
+ * the members' tests. */
+struct cb_list {
+	struct cb_list *next;
+	uint32_t sent;
+	const uint32_t *vals;
+	unsigned n;
+};
+
 struct cb_graph {
 	struct cb_block *entry;
+	struct cb_list *lists;      /* placeholders still in the graph */
 	struct cb_block *blocks;    /* allocation list (next_alloc) */
 	unsigned nblocks;
 	unsigned next_mem;          /* scratch slots M[] used so far by the generator */
@@ -103,7 +114,10 @@ void cb_graph_free(struct cb_graph *g);
 int cb_graph_from_prog(const struct sniff_prog *p, struct cb_graph *g);
 /* Graph -> flat program: lays blocks out, adds `ja` where a jt/jf would exceed
  * 255, shares identical return blocks. */
-int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out);
+/* Lays G out as a program (placeholders of G->lists expanded first, in G). */
+int cb_graph_emit(struct cb_graph *g, struct sniff_prog *out);
+/* gen-lists.c: G->lists' placeholders become their members' tests. 0 / -ENOMEM */
+int cb_lists_expand(struct cb_graph *g);
 
 /* ---- opt.c: same verdict as the input on every packet (a load past the end
  * and a division by zero stay where they fail).  0, -EINVAL (a test without a

@@ -186,6 +186,19 @@ static struct gb gen_andor(struct gen *s, int dir, struct gb a, struct gb b)
 	return dir == QD_AND ? gen_and(s, a, b) : gen_or(s, a, b);
 }
 
+/* gen_hostop's PROTO for "ARP or RARP" (same address offsets): above any ethertype */
+#define ETHERTYPE_ARP_OR_RARP 0x10000u
+
+static struct gb hostop_linktype(struct gen *s, uint32_t proto)
+{
+	struct gb b;
+
+	if (proto != ETHERTYPE_ARP_OR_RARP)
+		return gen_linktype(s, proto);
+	b = gen_linktype(s, ETHERTYPE_ARP);
+	return gen_or(s, b, gen_linktype(s, ETHERTYPE_REVARP));
+}
+
 static struct gb gen_hostop(struct gen *s, uint32_t addr, uint32_t mask, int dir,
 			    uint32_t proto, uint32_t src_off, uint32_t dst_off)
 {
@@ -199,6 +212,12 @@ static struct gb gen_hostop(struct gen *s, uint32_t addr, uint32_t mask, int dir
 	case QD_DST:
 		off = dst_off;
 		break;
+	case GEN_DIR_LIST:
+		b0 = hostop_linktype(s, proto);
+		b1 = gen_mcmp(s, OR_LINKPL, src_off, BPF_W, s->list_v[0], mask);
+		b1 = gen_or(s, b1, gen_mcmp(s, OR_LINKPL, dst_off, BPF_W, s->list_v[1], mask));
+		b1 = gen_or(s, b1, gen_mcmp(s, OR_LINKPL, src_off, BPF_W, s->list_v[2], mask));
+		return gen_and(s, b0, b1);
 	case QD_AND:
 	case QD_DEFAULT:
 	case QD_OR:
@@ -207,7 +226,7 @@ static struct gb gen_hostop(struct gen *s, uint32_t addr, uint32_t mask, int dir
 			 * (ip and dst)`: the same decisions and loads in the same
 			 * order, and a third fewer blocks for the optimizer, whose
 			 * output is the same (see gen_opts.optimize) */
-			b0 = gen_linktype(s, proto);
+			b0 = hostop_linktype(s, proto);
 			b1 = gen_mcmp(s, OR_LINKPL, src_off, BPF_W, addr, mask);
 			b1 = gen_andor(s, dir, b1, gen_mcmp(s, OR_LINKPL, dst_off, BPF_W, addr, mask));
 			return gen_and(s, b0, b1);
@@ -218,7 +237,7 @@ static struct gb gen_hostop(struct gen *s, uint32_t addr, uint32_t mask, int dir
 	default:
 		gen_fail(s, "802.11 address qualifiers (addr1-4, ra, ta) apply to 802.11 MAC addresses only");
 	}
-	b0 = gen_linktype(s, proto);
+	b0 = hostop_linktype(s, proto);
 	/* A zero mask (net 0/0) matches every address: libpcap master loads
 	 * nothing for it (1.10.3 loads the word, and its optimizer then
 	 * drops the load). */
@@ -235,6 +254,16 @@ struct gb gen_host(struct gen *s, uint32_t addr, uint32_t mask, int p, int dir, 
 	switch (p) {
 	case QP_DEFAULT:
 		b0 = gen_host(s, addr, mask, QP_IP, dir, type);
+		if (s->label_stack_depth == 0 && s->in_list) {
+			/* In a list (gen-lists.c), "(arp or rarp) and addresses",
+			 * not libpcap's "(arp and addresses) or (rarp and
+			 * addresses)": the same decisions and loads in the same
+			 * order (the ethertypes exclude each other), half the
+			 * blocks for the optimizer. Not elsewhere: its output
+			 * could change. */
+			b1 = gen_hostop(s, addr, mask, dir, ETHERTYPE_ARP_OR_RARP, 14, 24);
+			return gen_or(s, b0, b1);
+		}
 		if (s->label_stack_depth == 0) {
 			b1 = gen_or(s, b0, gen_host(s, addr, mask, QP_ARP, dir, type));
 			b0 = gen_or(s, b1, gen_host(s, addr, mask, QP_RARP, dir, type));
@@ -411,7 +440,7 @@ struct gb gen_host6(struct gen *s, const uint8_t *addr, const uint8_t *mask, int
 }
 
 /* libpcap's __pcap_atoin: dotted decimal, bits given (8 a part), or -1. */
-static int atoin(const char *str, uint32_t *addr)
+int gen_atoin(const char *str, uint32_t *addr)
 {
 	int len = 0;
 
@@ -487,12 +516,12 @@ static struct gb gen_ipv4_masked(struct gen *s, const struct node *n)
 		gen_fail(s, "'decnet' is not a valid qualifier for 'net'");
 	if (n->q.type != QT_NET)
 		gen_fail(s, "Mask syntax for networks only");
-	alen = atoin(n->id.s, &a);
+	alen = gen_atoin(n->id.s, &a);
 	if (alen < 0)
 		gen_fail_at(s, n->id.pos, n->id.len, "invalid IPv4 address '%s'", n->id.s);
 	a = shl32(a, 32 - alen);
 	if (n->id.kind == ID_IPV4_MASK) {
-		mlen = atoin(n->id.mask, &m);
+		mlen = gen_atoin(n->id.mask, &m);
 		if (mlen < 0)
 			gen_fail_at(s, n->id.pos, n->id.len, "invalid IPv4 address '%s'", n->id.mask);
 		m = shl32(m, 32 - mlen);
@@ -950,7 +979,7 @@ struct gb gen_prim(struct gen *s, const struct node *n)
 				gen_fail_at(s, id->pos, id->len, "invalid DECnet address '%s'", id->s);
 			return gen_ipv4_num(s, n, ((area << 10) & 0xfc00) | (node & 0x3ff), 32);
 		}
-		vlen = atoin(id->s, &v);
+		vlen = gen_atoin(id->s, &v);
 		if (vlen < 0)
 			gen_fail_at(s, id->pos, id->len, "invalid IPv4 address '%s'", id->s);
 		return gen_ipv4_num(s, n, v, vlen);

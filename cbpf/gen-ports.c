@@ -61,15 +61,32 @@ static struct gb dirop(struct gen *s, enum goffrel rel, uint32_t v1, uint32_t v2
 	case QD_AND:
 		t = atom(s, rel, 0, v1, v2, range);
 		return gen_and(s, t, atom(s, rel, 2, v1, v2, range));
+	case GEN_DIR_LIST:
+		t = atom(s, rel, 0, s->list_v[0], s->list_v[0], 0);
+		t = gen_or(s, t, atom(s, rel, 2, s->list_v[1], s->list_v[1], 0));
+		return gen_or(s, t, atom(s, rel, 0, s->list_v[2], s->list_v[2], 0));
 	default:
 		t = atom(s, rel, 0, v1, v2, range);
 		return gen_or(s, t, atom(s, rel, 2, v1, v2, range));
 	}
 }
 
+/* The protocol field at OFF is PROTO; PROTO_UNDEF (lists only): sctp, tcp
+ * or udp, in libpcap's order (see port_family). */
+static struct gb proto_is(struct gen *s, uint32_t off, int proto)
+{
+	struct gb b;
+
+	if (proto != PROTO_UNDEF)
+		return gen_cmp(s, OR_LINKPL, off, BPF_B, (uint32_t)proto);
+	b = gen_cmp(s, OR_LINKPL, off, BPF_B, IPPROTO_SCTP_);
+	b = gen_or(s, b, gen_cmp(s, OR_LINKPL, off, BPF_B, IPPROTO_TCP_));
+	return gen_or(s, b, gen_cmp(s, OR_LINKPL, off, BPF_B, IPPROTO_UDP_));
+}
+
 static struct gb portop(struct gen *s, uint32_t v1, uint32_t v2, int range, int proto, int dir)
 {
-	struct gb b0 = gen_cmp(s, OR_LINKPL, 9, BPF_B, (uint32_t)proto);
+	struct gb b0 = proto_is(s, 9, proto);
 
 	b0 = gen_and(s, b0, gen_ipfrag(s));
 	return gen_and(s, b0, dirop(s, OR_TRAN_IPV4, v1, v2, range, dir));
@@ -77,7 +94,7 @@ static struct gb portop(struct gen *s, uint32_t v1, uint32_t v2, int range, int 
 
 static struct gb portop6(struct gen *s, uint32_t v1, uint32_t v2, int range, int proto, int dir)
 {
-	struct gb b0 = gen_cmp(s, OR_LINKPL, 6, BPF_B, (uint32_t)proto);
+	struct gb b0 = proto_is(s, 6, proto);
 
 	return gen_and(s, b0, dirop(s, OR_TRAN_IPV6, v1, v2, range, dir));
 }
@@ -89,7 +106,11 @@ static struct gb port_family(struct gen *s, uint32_t ethertype, portop_fn op, ui
 {
 	struct gb b0 = gen_linktype(s, ethertype), b1, t;
 
-	if (proto == PROTO_UNDEF) {
+	/* In a list (gen-lists.c), "(sctp or tcp or udp) and ports": the same
+	 * decisions and loads in the same order (the protocols exclude each
+	 * other and the rest is the same for each), a third of the blocks for
+	 * the optimizer. Not elsewhere: its output could change. */
+	if (proto == PROTO_UNDEF && !s->in_list) {
 		/* sctp, then tcp, then udp: libpcap builds tcp|udp and puts sctp in front */
 		t = op(s, v1, v2, range, IPPROTO_TCP_, dir);
 		b1 = gen_or(s, t, op(s, v1, v2, range, IPPROTO_UDP_, dir));
@@ -158,30 +179,35 @@ static int merge_proto(struct gen *s, const struct node *n, int want, int real, 
 	return want;
 }
 
+/* The IP protocol a tcp/udp/sctp qualifier names, PROTO_UNDEF for none. */
+static int port_proto(struct gen *s, int qproto, const char *kw)
+{
+	switch (qproto) {
+	case QP_TCP:
+		return IPPROTO_TCP_;
+	case QP_UDP:
+		return IPPROTO_UDP_;
+	case QP_SCTP:
+		return IPPROTO_SCTP_;
+	case QP_DEFAULT:
+		return PROTO_UNDEF;
+	}
+	gen_fail(s, "illegal qualifier of '%s'", kw);
+}
+
+struct gb gen_port_num(struct gen *s, uint32_t port, int qproto, int dir)
+{
+	return gen_ports(s, port, port, 0, port_proto(s, qproto, "port"), dir);
+}
+
 struct gb gen_port_prim(struct gen *s, const struct node *n)
 {
 	const struct id *id = &n->id;
 	int range = n->q.type == QT_PORTRANGE;
 	const char *kw = range ? "portrange" : "port";
 	uint32_t p1, p2;
-	int proto, real, r2;
+	int proto = port_proto(s, n->q.proto, kw), real, r2;
 
-	switch (n->q.proto) {
-	case QP_TCP:
-		proto = IPPROTO_TCP_;
-		break;
-	case QP_UDP:
-		proto = IPPROTO_UDP_;
-		break;
-	case QP_SCTP:
-		proto = IPPROTO_SCTP_;
-		break;
-	case QP_DEFAULT:
-		proto = PROTO_UNDEF;
-		break;
-	default:
-		gen_fail(s, "illegal qualifier of '%s'", kw);
-	}
 	switch (id->kind) {
 	case ID_NUM:
 		if (id->num > 65535)

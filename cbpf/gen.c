@@ -16,7 +16,7 @@
 /* Scratch memory (long statement lists, the and/or spine, the walk in
  * unwritten_reads) comes from the graph's arena: no malloc of its own, and
  * cb_graph_free() releases it with the blocks, on success and on error. */
-static void *gen_alloc_raw(struct gen *s, size_t n)
+void *gen_alloc_raw(struct gen *s, size_t n)
 {
 	struct cb_graph *g = s->g;
 	void *p = NULL;
@@ -281,8 +281,11 @@ struct gb gen_expr(struct gen *s, const struct node *n)
 
 	set_cur(s, n);
 	switch (n->kind) {
-	case ND_AND:
 	case ND_OR:
+		if (s->o->optimize && gen_or_list(s, n, 0, &r))
+			break;
+		/* fall through */
+	case ND_AND:
 		r = gen_chain(s, n);
 		break;
 	case ND_NOT:
@@ -479,11 +482,16 @@ int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 	if (!ast) {
 		g->entry = ret_block(s, snaplen);
 	} else {
-		struct gb r = gen_expr(s, ast);
+		struct gb r;
+
+		/* a list that is the whole filter: see gen_or_list */
+		if (!o->optimize || ast->kind != ND_OR || !gen_or_list(s, ast, 1, &r))
+			r = gen_expr(s, ast);
 
 		patch(r.t, ret_block(s, snaplen));
 		patch(r.f, ret_block(s, 0));
 		g->entry = r.head;
+		gen_or_lists_expand(s);
 		if (s->is_vlan_vloffset) {
 			/* VLAN offsets kept in M[] start at 0 (tag in metadata) */
 			struct gsl l = { 0 };

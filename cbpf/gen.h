@@ -89,10 +89,15 @@ struct gen {
 	int prevlinktype;
 	int regused[BPF_MEMWORDS];
 	int curreg;
+	struct gen_olist *olists;     /* gen-lists.c: lists to expand at the end */
+	int in_list;                  /* generating a list's placeholder member */
+	uint32_t list_v[3];           /* GEN_DIR_LIST's values: src, dst, src */
+	unsigned placeholders;        /* placeholder values given out */
 };
 
 /* gen.c: memory, blocks, boolean algebra, errors */
 void *gen_alloc(struct gen *s, size_t n);
+void *gen_alloc_raw(struct gen *s, size_t n);   /* not zeroed */
 _Noreturn void gen_fail(struct gen *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void gen_fail_at(struct gen *s, int pos, int len, const char *fmt, ...)
@@ -165,11 +170,22 @@ struct gb gen_host(struct gen *s, uint32_t addr, uint32_t mask, int qproto, int 
 struct gb gen_host6(struct gen *s, const uint8_t *addr, const uint8_t *mask, int qproto,
 		    int dir, int type);
 struct gb gen_prim(struct gen *s, const struct node *n);
+int gen_atoin(const char *str, uint32_t *addr);
 struct gb gen_protochain(struct gen *s, uint32_t v, int qproto);
 
 /* gen-ports.c */
 struct gb gen_port_prim(struct gen *s, const struct node *n);
+/* `[tcp|udp|sctp] [dir] port PORT` with the number as it is (no range
+ * check: gen-lists.c passes a placeholder above 65535) */
+struct gb gen_port_num(struct gen *s, uint32_t port, int qproto, int dir);
 struct gb gen_udp_dst_port(struct gen *s, uint32_t port, int v6);
+
+/* gen-lists.c: `or` lists of ports or IPv4 hosts, optimized compiles only.
+ * A direction for gen_port_num and gen_host inside one: "src list_v[0] or
+ * dst list_v[1] or src list_v[2]" behind one set of protocol tests. */
+#define GEN_DIR_LIST (-1)
+int gen_or_list(struct gen *s, const struct node *n, int late, struct gb *r);
+void gen_or_lists_expand(struct gen *s);
 
 /* gen-arith.c: arithmetic, relations, len, less/greater, byte */
 struct gb gen_relation_node(struct gen *s, const struct node *n);

@@ -126,6 +126,9 @@ static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b
 
 	if (!b || !is_ret(b) || b->nstmts)
 		return b;
+	/* a canonical return is its own: lists send an edge per member to one */
+	if ((t->n > 0 && t->v[0] == b) || (t->n > 1 && t->v[1] == b))
+		return b;
 	for (i = 0; i < t->n; i++)
 		if (t->v[i]->code == b->code &&
 		    (BPF_RVAL(b->code) == BPF_A || t->v[i]->k == b->k))
@@ -364,7 +367,7 @@ static void layout_free(struct layout *L)
 	free(L->mem);
 }
 
-int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
+int cb_graph_emit(struct cb_graph *g, struct sniff_prog *out)
 {
 	struct layout L = { 0 };
 	max_align_t buf[(LAYOUT_STACK_BLOCKS * LAYOUT_BYTES_PER_BLOCK + sizeof(max_align_t) - 1) /
@@ -377,6 +380,8 @@ int cb_graph_emit(const struct cb_graph *g, struct sniff_prog *out)
 	out->insns = NULL;
 	if (!g || !g->entry)
 		return -EINVAL;
+	if (g->lists && cb_lists_expand(g) < 0)
+		return -ENOMEM;
 	if (layout_alloc(&L, g->nblocks, buf))
 		return -ENOMEM;
 	err = layout_order(g, &L);

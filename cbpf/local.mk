@@ -47,6 +47,7 @@ libsniff_core_la_SOURCES += \
 	cbpf/gen-link.c \
 	cbpf/gen-ip.c \
 	cbpf/gen-ports.c \
+	cbpf/gen-lists.c \
 	cbpf/gen-arith.c \
 	cbpf/gen-encap.c \
 	cbpf/gen-protochain.c

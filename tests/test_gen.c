@@ -235,9 +235,11 @@ static void report(const char *what, const char *expr, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Compile EXPR both ways and compare verdicts on every packet of P.
- * Returns 0 when they agree (including both rejecting the expression). */
-static int differ(int dlt, const char *expr, int opt, const struct pool *p, struct tally *t)
+/* Compile EXPR both ways (for a savefile, or LIVE: live Linux) and compare
+ * verdicts on every packet of P. Returns 0 when they agree (including both
+ * rejecting the expression). */
+static int differ_mode(int live, int dlt, const char *expr, int opt, const struct pool *p,
+		       struct tally *t)
 {
 	struct bpf_program fp, fp0, fp1;
 	struct sniff_prog prog;
@@ -247,8 +249,10 @@ static int differ(int dlt, const char *expr, int opt, const struct pool *p, stru
 	const char *dn = pcap_datalink_val_to_name(dlt);
 
 	t->cases++;
-	lrc = lp_compile(dlt, expr, opt, 262144, PCAP_NETMASK_UNKNOWN, &fp, lperr, sizeof(lperr));
-	orc = our_compile(dlt, expr, opt, 0, 0, SNIFF_MODE_SAVEFILE, NULL, &prog, &err);
+	lrc = lp_compile_mode(live, dlt, expr, opt, 262144, PCAP_NETMASK_UNKNOWN, &fp, lperr,
+			      sizeof(lperr));
+	orc = our_compile(dlt, expr, opt, 0, 0, live ? SNIFF_MODE_LINUX : SNIFF_MODE_SAVEFILE, NULL,
+			  &prog, &err);
 	if (lrc < 0 || orc < 0) {
 		if (lrc < 0 && orc < 0) {
 			t->rejected_both++;
@@ -306,8 +310,9 @@ static int differ(int dlt, const char *expr, int opt, const struct pool *p, stru
 		if (want != got && opt) {
 			/* tolerated only where libpcap's own optimizer changed it */
 			if (!have_fp0)
-				have_fp0 = lp_compile(dlt, expr, 0, 262144, PCAP_NETMASK_UNKNOWN,
-						      &fp0, NULL, 0) == 0 ? 1 : -1;
+				have_fp0 = lp_compile_mode(live, dlt, expr, 0, 262144,
+							   PCAP_NETMASK_UNKNOWN, &fp0, NULL,
+							   0) == 0 ? 1 : -1;
 			if (have_fp0 > 0 && run_lp(fp0.bf_insns, &p->v[i]) != want) {
 				t->opt_trunc++;
 				continue;
@@ -316,8 +321,9 @@ static int differ(int dlt, const char *expr, int opt, const struct pool *p, stru
 		if (want != got && !opt && wildcard_words(expr) &&
 		    p->v[i].caplen < p->v[i].wirelen) {
 			if (!have_fp1)
-				have_fp1 = lp_compile(dlt, expr, 1, 262144, PCAP_NETMASK_UNKNOWN,
-						      &fp1, NULL, 0) == 0 ? 1 : -1;
+				have_fp1 = lp_compile_mode(live, dlt, expr, 1, 262144,
+							   PCAP_NETMASK_UNKNOWN, &fp1, NULL,
+							   0) == 0 ? 1 : -1;
 			if (have_fp1 > 0 && run_lp(fp1.bf_insns, &p->v[i]) == got) {
 				t->wild_trunc++;
 				continue;
@@ -342,6 +348,11 @@ static int differ(int dlt, const char *expr, int opt, const struct pool *p, stru
 	}
 	t->equal++;
 	return 0;
+}
+
+static int differ(int dlt, const char *expr, int opt, const struct pool *p, struct tally *t)
+{
+	return differ_mode(0, dlt, expr, opt, p, t);
 }
 
 /* ------------------------------------------------------------------------
@@ -528,6 +539,17 @@ START_TEST(random_combinations)
 }
 END_TEST
 
+/* The pool's IPv4 addresses as text. */
+static void v4_names(char v4[16][INET_ADDRSTRLEN])
+{
+	ck_assert_uint_le(pk_nv4, 16);
+	for (size_t i = 0; i < pk_nv4; i++) {
+		struct in_addr a = { htonl(pk_v4[i]) };
+
+		inet_ntop(AF_INET, &a, v4[i], sizeof(v4[i]));
+	}
+}
+
 /* `or` lists of host and net terms (IPv4, IPv6, both, every direction),
  * of the addresses the packet pool carries, decide as libpcap's programs do
  * at -O0 and -O1: with the optimizer coming, the generator tests the
@@ -548,12 +570,7 @@ START_TEST(host_lists)
 	char v4[16][INET_ADDRSTRLEN];
 	struct tally t = { 0 };
 
-	ck_assert_uint_le(pk_nv4, 16);
-	for (size_t i = 0; i < pk_nv4; i++) {
-		struct in_addr a = { htonl(pk_v4[i]) };
-
-		inet_ntop(AF_INET, &a, v4[i], sizeof(v4[i]));
-	}
+	v4_names(v4);
 	for (size_t d = 0; d < sizeof(lt) / sizeof(lt[0]); d++) {
 		struct pool p = { 0 };
 
@@ -584,6 +601,137 @@ START_TEST(host_lists)
 	       t.cases, t.compiled_both, t.rejected_both, t.equal, t.fail);
 	fflush(stdout);
 	ck_assert_msg(t.fail == 0, "host lists: %ld of %ld differ from libpcap", t.fail, t.cases);
+}
+END_TEST
+
+/* Our optimized program decides as libpcap's unoptimized one on every packet
+ * of P, cut ones included: our optimizer keeps the order of loads, where
+ * libpcap's reads both fields of a list first. Returns 1 on a difference. */
+static int same_as_o0(int live, int dlt, const char *expr, const struct pool *p)
+{
+	struct bpf_program fp;
+	struct sniff_prog prog;
+	struct sniff_error err;
+	int bad = 0;
+
+	if (lp_compile_mode(live, dlt, expr, 0, 262144, PCAP_NETMASK_UNKNOWN, &fp, NULL, 0) < 0)
+		return 0;
+	if (our_compile(dlt, expr, 1, 0, 0, live ? SNIFF_MODE_LINUX : SNIFF_MODE_SAVEFILE, NULL,
+			&prog, &err) < 0) {
+		pcap_freecode(&fp);
+		return 0;
+	}
+	for (size_t i = 0; i < p->n && !bad; i++) {
+		uint32_t want = run_lp(fp.bf_insns, &p->v[i]), got = run_ours(&prog, &p->v[i]);
+
+		if (want != got) {
+			report(pcap_datalink_val_to_name(dlt), expr,
+			       "-O1 packet %zu (caplen %u len %u): libpcap -O0 %u, ours %u", i,
+			       p->v[i].caplen, p->v[i].wirelen, want, got);
+			bad = 1;
+		}
+	}
+	pcap_freecode(&fp);
+	sniff_prog_free(&prog);
+	return bad;
+}
+
+/* Every packet of P (as many as fit) also cut after each of its bytes:
+ * which load of a list fails first decides a cut packet. */
+static void add_every_cut(struct pool *p)
+{
+	size_t n = p->n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p->v[i].caplen != p->v[i].wirelen)
+			continue;
+		for (uint32_t c = 0; c < p->v[i].caplen; c++)
+			pool_add(p, p->v[i].data, c, p->v[i].wirelen, NULL);
+	}
+}
+
+/* `or` lists of ports and hosts with a direction or protocol (cbpf/gen-lists.c
+ * generates them apart when optimizing; mixed and nested ones stay term by
+ * term), on every link type it serves, for a savefile and live Linux, at
+ * -O0 and -O1, packets cut after every byte included. */
+START_TEST(port_lists)
+{
+	static const struct { const char *fmt, *pre, *post; } shape[] = {
+		{ "port %u", "", "" }, { "src port %u", "", "" }, { "dst port %u", "", "" },
+		{ "tcp port %u", "", "" }, { "udp port %u", "", "" },
+		{ "sctp dst port %u", "", "" }, { "src or dst port %u", "", "" },
+		{ "tcp src port %u", "", "" }, { "%s", "", "" },
+		{ "dst host %s", "", "" }, { "src host %s", "", "" }, { "ip src host %s", "", "" },
+		{ "arp dst host %s", "", "" }, { "rarp host %s", "", "" },
+		{ "host %s", "", "" },
+		/* nested: the list is expanded before the optimizer runs */
+		{ "port %u", "tcp and (", ")" }, { "port %u", "(", ") and not src port 53" },
+		{ "dst port %u", "not (", ")" }, { "host %s", "(", ") and not dst host 10.0.0.2" },
+		{ "src host %s", "(", ") and port 80" },
+		/* tcp, udp and sctp mixed: one list per protocol */
+		{ "%p", "", "" }, { "%q", "", "" }, { "%p", "ip6 and (", ")" },
+		/* other mixed qualifiers: term by term */
+		{ "%c", "", "" },
+	};
+	static const char *const protos[] = { "tcp port %u", "udp port %u", "tcp port %u",
+					      "sctp port %u" };
+	static const char *const protos_dst[] = { "udp dst port %u", "tcp dst port %u" };
+	static const int lt[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL };
+	static const size_t ks[] = { 2, 5, 12 };
+	static const char *const mixed[] = { "src port %u", "dst host %s", "tcp port %u",
+					     "udp port %u", "host %s", "dst port %u" };
+	char v4[16][INET_ADDRSTRLEN];
+	struct tally t = { 0 };
+	long strict = 0;
+
+	v4_names(v4);
+	for (size_t d = 0; d < sizeof(lt) / sizeof(lt[0]); d++) {
+		struct pool p = { 0 };
+
+		build_pool(&p, lt[d]);
+		add_every_cut(&p);
+		for (size_t f = 0; f < sizeof(shape) / sizeof(shape[0]); f++) {
+			for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+				char expr[2048], term[128];
+				size_t len;
+
+				snprintf(expr, sizeof(expr), "%s", shape[f].pre);
+				for (size_t i = 0; i < ks[ki]; i++) {
+					const char *fmt = shape[f].fmt;
+
+					if (!strcmp(fmt, "%c"))
+						fmt = mixed[i % 6];
+					else if (!strcmp(fmt, "%p"))
+						fmt = protos[i % 4];
+					else if (!strcmp(fmt, "%q"))
+						fmt = protos_dst[i % 2];
+					if (!strcmp(fmt, "%s"))	/* plain addresses: `host` implied */
+						snprintf(term, sizeof(term), "%s", v4[i % pk_nv4]);
+					else if (strstr(fmt, "%s"))
+						snprintf(term, sizeof(term), fmt, v4[i % pk_nv4]);
+					else
+						snprintf(term, sizeof(term), fmt,
+							 pk_ports[i % pk_nports]);
+					len = strlen(expr);
+					snprintf(expr + len, sizeof(expr) - len, "%s%s", i ? " or " : "",
+						 term);
+				}
+				len = strlen(expr);
+				snprintf(expr + len, sizeof(expr) - len, "%s", shape[f].post);
+				for (int live = 0; live <= 1; live++) {
+					for (int opt = 0; opt <= 1; opt++)
+						differ_mode(live, lt[d], expr, opt, &p, &t);
+					strict += same_as_o0(live, lt[d], expr, &p);
+				}
+			}
+		}
+		pool_free(&p);
+	}
+	printf("ports  lists        cases %4ld  compiled %4ld  rejected-both %3ld  equal %4ld  failures %ld  (-O1 unlike libpcap -O0: %ld)\n",
+	       t.cases, t.compiled_both, t.rejected_both, t.equal, t.fail, strict);
+	fflush(stdout);
+	ck_assert_msg(t.fail == 0, "port lists: %ld of %ld differ from libpcap", t.fail, t.cases);
+	ck_assert_msg(strict == 0, "port lists: %ld decide unlike libpcap -O0", strict);
 }
 END_TEST
 
@@ -1366,6 +1514,7 @@ static Suite *gen_suite(void)
 	tcase_add_test(t, linux_ancillary);
 	tcase_add_test(t, random_combinations);
 	tcase_add_test(t, host_lists);
+	tcase_add_test(t, port_lists);
 	tcase_add_test(t, linux_loopback_ip6);
 	suite_add_tcase(s, t);
 
