@@ -114,6 +114,41 @@ int opt_topo(struct opt_ctx *o)
 	return 0;
 }
 
+#ifdef SNIFF_OPT_CHECK
+/* The order a pass kept instead of a new opt_topo() must be one: the
+ * entry first, every edge going down the table to a block in it, and every
+ * other block with a predecessor above it (so every one is reachable). */
+static void topo_check(struct opt_ctx *o)
+{
+	unsigned char *has_pred = opt_alloc(o, o->n ? o->n : 1);
+	unsigned i;
+
+	if (!has_pred)
+		return;
+	if (!o->n || o->topo[0] != o->g->entry)
+		abort();
+	for (i = 0; i < o->n; i++) {
+		const struct cb_block *b = o->topo[i];
+		const struct cb_block *s[2];
+		unsigned j;
+
+		if (b->offset != (int)i || (i && !has_pred[i]))
+			abort();
+		if (is_ret(b))
+			continue;
+		s[0] = b->jt;
+		s[1] = b->jf;
+		for (j = 0; j < 2; j++) {
+			unsigned t = (unsigned)s[j]->offset;
+
+			if (s[j]->offset <= (int)i || t >= o->n || o->topo[t] != s[j])
+				abort();
+			has_pred[t] = 1;
+		}
+	}
+}
+#endif
+
 /* ---- identical blocks ---------------------------------------------------- */
 
 static uint64_t block_hash(const struct cb_block *b)
@@ -302,7 +337,10 @@ static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, in
 		ok |= pass;
 	} else {
 		*changes += rc;
-		o->topo_ok = 0;
+		/* the forward pass leaves the order a topological one of just
+		 * the blocks it reached (opt-fwd.c): only the others lose it */
+		if (pass != P_FWD)
+			o->topo_ok = 0;
 		ok = 0;	/* a new graph: nothing has been checked on it yet */
 	}
 #ifndef SNIFF_OPT_CHECK
@@ -338,6 +376,9 @@ int cb_optimize(struct cb_graph *g)
 		/* the order is a function of the graph: kept while it stands */
 		if (!o.topo_ok && (rc = opt_topo(&o)) < 0)
 			break;
+#ifdef SNIFF_OPT_CHECK
+		topo_check(&o);
+#endif
 		if (!(ok & P_BWD)) {
 			if ((rc = opt_backward(&o)) < 0)
 				break;
@@ -380,6 +421,9 @@ int cb_optimize(struct cb_graph *g)
 		if (ok != P_ALL && !(ok & P_JOIN)) {
 			if (!o.topo_ok && (rc = opt_topo(&o)) < 0)
 				break;
+#ifdef SNIFF_OPT_CHECK
+			topo_check(&o);
+#endif
 			if ((rc = join_blocks(&o)) < 0)
 				break;
 			ok = passed(&o, ok, P_JOIN, rc, &changes);
