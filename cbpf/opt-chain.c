@@ -460,43 +460,45 @@ int opt_chains(struct opt_ctx *o)
 			continue;
 		for (side = 1; side >= 0; side--) {
 			struct cb_block *E = side ? h->jt : h->jf, *c = h, *F;
-			unsigned m = 0, j;
+			unsigned m = 1, j;
 
+			/* walked before any link is filled in: most chains are
+			 * too short, or feed A to their exits */
 			for (;;) {
-				struct cb_block *next;
+				struct cb_block *next = c->jt == E ? c->jf : c->jt;
 
-				if (m == cap) {
-					struct link *nl = opt_alloc_raw(o, (cap ? 2 * cap : 16) * sizeof(*L));
-
-					if (!nl) {
-						rc = -ENOMEM;
-						break;
-					}
-					if (m)
-						memcpy(nl, L, m * sizeof(*L));
-					L = nl;
-					cap = cap ? 2 * cap : 16;
-				}
-				L[m] = (struct link){ .b = c, .stmts = c->stmts, .nstmts = c->nstmts,
-						      .code = c->code, .k = c->k,
-						      .exit_on = c->jt == E };
-				m++;
-				next = c->jt == E ? c->jf : c->jt;
 				if (is_ret(next) || next->jt == next->jf || npred[next->offset] != 1 ||
 				    used[next->offset] || !only_writes_a(next) ||
 				    (next->jt != E && next->jf != E))
 					break;
+				/* a suffix of a chain fails where the chain does:
+				 * walk each once */
+				used[next->offset] = 1;
 				c = next;
+				m++;
 			}
-			if (rc < 0)
-				break;
-			/* a suffix of a chain fails where the chain does: walk each once */
-			for (j = 1; j < m; j++)
-				used[L[j].b->offset] = 1;
 			F = c->jt == E ? c->jf : c->jt;
 			if (m < MIN_CHAIN || (o->live_in[E->offset] | o->live_in[F->offset]) &
 					     LOC_BIT(LOC_A))
 				continue;
+			if (m > cap) {
+				unsigned ncap = cap ? 2 * cap : 16;
+
+				while (ncap < m)
+					ncap *= 2;
+				L = opt_alloc_raw(o, ncap * sizeof(*L));
+				if (!L) {
+					rc = -ENOMEM;
+					break;
+				}
+				cap = ncap;
+			}
+			for (j = 0, c = h; j < m; j++) {
+				L[j] = (struct link){ .b = c, .stmts = c->stmts, .nstmts = c->nstmts,
+						      .code = c->code, .k = c->k,
+						      .exit_on = c->jt == E };
+				c = c->jt == E ? c->jf : c->jt;
+			}
 			/* regroup() overwrites the blocks: keep their statements */
 			nst = 0;
 			for (j = 0; j < m; j++)
