@@ -65,6 +65,11 @@ static int peephole_exit(struct cb_block *b, uint32_t live_out)
 	return n;
 }
 
+/* One run leaves every block as a second run would: what is live and
+ * anticipated after a statement is counted over the statements that stay,
+ * and a block whose dead tail went is visited again, since the exit
+ * peephole may now reach the statement before it.  So the pass is closed
+ * (passed() in opt.c). */
 int opt_backward(struct opt_ctx *o)
 {
 	int changes = 0;
@@ -75,7 +80,10 @@ int opt_backward(struct opt_ctx *o)
 		uint32_t live;
 		uint64_t ant;
 		unsigned j;
+		int dels;
 
+	again:
+		dels = 0;
 		if (BPF_CLASS(b->code) == BPF_RET) {
 			live = BPF_RVAL(b->code) == BPF_A ? LOC_BIT(LOC_A) : 0;
 			ant = BPF_RVAL(b->code) == BPF_K && b->k == 0 ? ANT_ALL : 0;
@@ -101,12 +109,16 @@ int opt_backward(struct opt_ctx *o)
 			    (!stmt_may_fault(st->code) || (end && end <= ant))) {
 				block_del_stmt(b, j);
 				changes++;
+				dels++;
 				continue;
 			}
 			live = (live & ~def) | use;
 			if (ant != ANT_ALL && end > ant)
 				ant = end;
 		}
+		if (dels && b->code == (BPF_JMP | BPF_JEQ | BPF_K) && b->nstmts &&
+		    BPF_CLASS(b->stmts[b->nstmts - 1].code) == BPF_ALU)
+			goto again;
 		o->live_in[i] = live;
 		o->ant_in[i] = ant;
 	}

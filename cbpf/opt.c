@@ -324,7 +324,8 @@ static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, in
 	 *    successors already met.  Not after merges of tests: the meet of two
 	 *    refined states can know less than the refined meet;
 	 *  - the merge after itself: it leaves no two reachable blocks alike and
-	 *    no edge to an empty unconditional block.
+	 *    no edge to an empty unconditional block;
+	 *  - the backward pass after itself (opt-bwd.c).
 	 * Any other change starts afresh. */
 	if (rc > 0 && pass == P_MERGE && !o->merged_tests)
 		holds |= o->holds & P_FWD;
@@ -332,6 +333,8 @@ static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, in
 		holds |= P_FWD;
 	if (pass == P_MERGE)
 		holds |= P_MERGE;
+	if (pass == P_BWD)
+		holds |= P_BWD;
 	o->holds = holds;
 	if (rc == 0) {
 		ok |= pass;
