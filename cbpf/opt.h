@@ -13,7 +13,8 @@
  *              block with its only successor.
  * A pass that found nothing on a graph is not run on it again; the forward
  * pass is not either when it can tell that a second run on its own output
- * would find nothing ("closed", opt-fwd.c).
+ * would find nothing ("closed", opt-fwd.c), and the backward pass never
+ * finds anything on its own output (opt-bwd.c).
  * Every step keeps the decision on every packet: a load past the end of the
  * packet returns 0, a division by zero returns 0 (libpcap and the kernel agree
  * on both), so those are effects that are never removed unless proven

@@ -3,9 +3,12 @@
  *
  * cb_optimize does not run the forward pass again when it can tell that a
  * second run on the current graph would change nothing (a "closed" pass,
- * cbpf/opt-fwd.c; the merges that keep it so, passed() in cbpf/opt.c).  This
- * program links the optimizer built with -DSNIFF_OPT_CHECK, which skips
- * nothing and aborts when a pass it would have skipped changes the graph.
+ * cbpf/opt-fwd.c; the merges that keep it so, passed() in cbpf/opt.c), nor
+ * the backward pass on its own output (cbpf/opt-bwd.c), and it keeps the
+ * forward pass's block order instead of sorting again.  This program links
+ * the optimizer built with -DSNIFF_OPT_CHECK, which skips nothing and aborts
+ * when a pass it would have skipped changes the graph or when a kept order
+ * is not a topological one of the reachable blocks.
  * So every program compiled here is the one the skipping optimizer makes,
  * and it was reached without a skip that mattered: over the corpus's
  * expressions (every link type and mode it gives, -O1), long host and port
