@@ -340,8 +340,7 @@ static int match_table(const char *s, int len, const struct keyword *tab, size_t
 
 	if (len <= 0 || len > KW_MAXLEN)
 		return 0;
-	if (!__atomic_load_n(&kw_ready, __ATOMIC_ACQUIRE))
-		pthread_once(&kw_once, kw_build);
+	/* the index is built by filter_tokenize(), the only caller */
 	for (j = kw_hash(s, len); kw_index[j]; j = (j + 1) & ((1u << KW_HBITS) - 1)) {
 		const struct keyword *e;
 
@@ -852,26 +851,35 @@ static void link_parens(struct token *t)
 int filter_tokenize(const char *expr, struct arena *a, struct token **out,
 		    struct sniff_error *err)
 {
-	struct token head = { 0 }, *cur = &head, *t;
+	struct token head = { 0 }, *cur = &head, *t, *spare = NULL;
 	int pos = 0, last_pos = 0, last_len = 0;
 
+	if (!__atomic_load_n(&kw_ready, __ATOMIC_ACQUIRE))
+		pthread_once(&kw_once, kw_build);
 	for (;;) {
-		struct token tmp = { 0 };
-		int n = lex_one(expr, pos, a, &tmp, err);
+		int n;
 
+		while (cclass[(unsigned char)expr[pos]] & C_SPACE)
+			pos++;
+		if (!expr[pos])
+			break;
+		/* lexed in place: a blank's token is reused for the next */
+		t = spare ? spare : arena_alloc_raw(a, sizeof(*t));
+		if (!t) {
+			filter_error(err, -1, 0, "out of memory");
+			return -ENOMEM;
+		}
+		*t = (struct token){ 0 };
+		n = lex_one(expr, pos, a, t, err);
 		if (n == -ENOMEM)
 			filter_error(err, -1, 0, "out of memory");
 		if (n < 0)
 			return n;
 		if (n == 0)
 			break;
-		if (tmp.kind != TK_EOF) {
-			t = arena_alloc_raw(a, sizeof(*t));
-			if (!t) {
-				filter_error(err, -1, 0, "out of memory");
-				return -ENOMEM;
-			}
-			*t = tmp;
+		spare = t;
+		if (t->kind != TK_EOF) {
+			spare = NULL;
 			cur = cur->next = t;
 			last_pos = t->pos;
 			last_len = t->len;
