@@ -138,6 +138,7 @@ static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b
 
 struct layout_frame {
 	struct cb_block *b;
+	struct cb_block *jt, *jf;  /* its exits after return sharing */
 	int state;
 };
 
@@ -150,11 +151,11 @@ struct layout {
 	/* all of the above in one allocation, on the stack for small graphs */
 	void *mem;
 	struct layout_frame *stack;
-	struct cb_block **post;
+	struct cb_block **post, **postjt, **postjf;
 };
 
 #define LAYOUT_STACK_BLOCKS 64
-#define LAYOUT_BYTES_PER_BLOCK (sizeof(struct layout_frame) + 4 * sizeof(struct cb_block *) + \
+#define LAYOUT_BYTES_PER_BLOCK (sizeof(struct layout_frame) + 6 * sizeof(struct cb_block *) + \
 				sizeof(unsigned) + 2)
 
 /* Carve the tables for NB blocks out of BUF (LAYOUT_STACK_BLOCKS blocks) or
@@ -172,6 +173,10 @@ static int layout_alloc(struct layout *L, unsigned nb, void *buf)
 	p += nb * sizeof(*L->stack);
 	L->post = (struct cb_block **)p;
 	p += nb * sizeof(*L->post);
+	L->postjt = (struct cb_block **)p;
+	p += nb * sizeof(*L->postjt);
+	L->postjf = (struct cb_block **)p;
+	p += nb * sizeof(*L->postjf);
 	L->order = (struct cb_block **)p;
 	p += nb * sizeof(*L->order);
 	L->jt = (struct cb_block **)p;
@@ -205,22 +210,31 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 	nb = g->nblocks;
 	b = ret_canon(&rets, g->entry, &err);
 	b->mark = epoch;
-	stack[sp++] = (struct layout_frame){ b, 0 };
+	stack[sp++] = (struct layout_frame){ b, NULL, NULL, 0 };
+	/* each exit is made canonical once, here, in the order that decides
+	 * which of equal returns is kept, and remembered for the layout */
 	while (sp && !err) {
 		struct layout_frame *f = &stack[sp - 1];
-		struct cb_block *child = NULL;
+		struct cb_block *child;
 
 		if (is_ret(f->b) || f->state == 2) {
-			post[npost++] = f->b;
+			post[npost] = f->b;
+			L->postjt[npost] = f->jt;
+			L->postjf[npost++] = f->jf;
 			sp--;
 			continue;
 		}
 		if (f->state == 0) {
 			child = ret_canon(&rets, BPF_OP(f->b->code) == BPF_JA ? f->b->jt : f->b->jf,
 					  &err);
+			f->jf = child;
 			f->state = 1;
 		} else {
 			child = ret_canon(&rets, f->b->jt, &err);
+			f->jt = child;
+			/* a `ja` exit is unconditional whatever jf says */
+			if (BPF_OP(f->b->code) == BPF_JA)
+				f->jf = child;
 			f->state = 2;
 		}
 		if (!child) {
@@ -233,7 +247,7 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 				break;
 			}
 			child->mark = epoch;
-			stack[sp++] = (struct layout_frame){ child, 0 };
+			stack[sp++] = (struct layout_frame){ child, NULL, NULL, 0 };
 		}
 	}
 	if (err)
@@ -244,16 +258,8 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 	for (i = 0; i < npost; i++) {
 		L->order[i] = post[npost - 1 - i];
 		L->order[i]->offset = (int)i;
-	}
-	for (i = 0; i < npost; i++) {
-		b = L->order[i];
-		if (is_ret(b)) {
-			L->jt[i] = L->jf[i] = NULL;
-			continue;
-		}
-		L->jt[i] = ret_canon(&rets, b->jt, &err);
-		/* a `ja` exit is unconditional whatever jf says */
-		L->jf[i] = BPF_OP(b->code) == BPF_JA ? L->jt[i] : ret_canon(&rets, b->jf, &err);
+		L->jt[i] = L->postjt[npost - 1 - i];
+		L->jf[i] = L->postjf[npost - 1 - i];
 	}
 out:
 	if (rets.v != rets.inline_v)
