@@ -297,6 +297,7 @@ static uint16_t kw_index[1u << KW_HBITS]; /* 1 + index into kw_all(), 0 = empty 
 static uint8_t kw_len[1u << KW_HBITS];    /* strlen of that entry's text */
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 static int kw_ready;                      /* set (release) once the index is built */
+static int kw_digit_led;                  /* some entry starts with a digit (none does) */
 
 static uint32_t kw_hash(const char *s, int len)
 {
@@ -325,6 +326,7 @@ static void kw_build(void)
 		while (kw_index[j])
 			j = (j + 1) & ((1u << KW_HBITS) - 1);
 		kw_index[j] = (uint16_t)(i + 1);
+		kw_digit_led |= is_dec(t[0]);
 		kw_len[j] = (uint8_t)strlen(t);
 	}
 	__atomic_store_n(&kw_ready, 1, __ATOMIC_RELEASE);
@@ -668,7 +670,9 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 		return 0;
 	t->pos = pos;
 	t->len = *n = w;
-	if (match_table(s, w, keywords, ARRAY_SIZE(keywords), &kw)) {
+	/* numbers are most of the digit-led words: no lookup for them */
+	if ((!(cl & C_DEC) || kw_digit_led) &&
+	    match_table(s, w, keywords, ARRAY_SIZE(keywords), &kw)) {
 		t->kind = kw->kind;
 		t->num = kw->num;
 		return 1;
@@ -684,7 +688,8 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 			*n = -EINVAL;
 		return 1;
 	}
-	if (match_table(s, w, named_nums, ARRAY_SIZE(named_nums), &kw)) {
+	if ((!(cl & C_DEC) || kw_digit_led) &&
+	    match_table(s, w, named_nums, ARRAY_SIZE(named_nums), &kw)) {
 		t->kind = TK_NUM;
 		t->num = kw->num;
 		return 1;
