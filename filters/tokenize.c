@@ -657,6 +657,30 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 		t->kind = TK_ID;
 		return 2;
 	}
+	if ((cl & C_DEC) && !kw_digit_led && (s[w] == ':' || s[w] == '-') &&
+	    !match_mac(s) && !match_bogus_mac(s) && !match_v6(s)) {
+		/* "2:2]" (a load's offset and size) and "1000-2000" (a port range):
+		 * with no MAC, IPv6 or bogus-MAC match and no keyword starting with
+		 * a digit, the number or the name rule takes the longest */
+		int id = match_id(s);
+
+		num = match_n(s);
+		if (num == w && id == w) {
+			t->pos = pos;
+			t->len = *n = w;
+			t->kind = TK_NUM;
+			if (parse_num(s, w, &t->num, err, pos) < 0)
+				*n = -EINVAL;
+			return 1;
+		}
+		if (id > w) {
+			t->pos = pos;
+			t->len = *n = id;
+			t->kind = TK_ID;
+			return 2;
+		}
+		return 0;
+	}
 	if (s[w] == '.' && is_dec((char)c)) {
 		w = lex_fast_hid(s);
 		if (!w)
