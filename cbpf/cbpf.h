@@ -105,6 +105,7 @@ struct cb_graph {
 };
 
 struct cb_block *cb_block_new(struct cb_graph *g);          /* NULL on ENOMEM */
+struct cb_block *cb_block_new_cap(struct cb_graph *g, unsigned cap); /* room for CAP stmts */
 int cb_block_add(struct cb_block *b, uint16_t code, uint32_t k); /* 0 / -ENOMEM */
 /* Room for N statements in B, so that a rewrite cannot fail half way. */
 int cb_block_reserve(struct cb_block *b, unsigned n);            /* 0 / -ENOMEM */

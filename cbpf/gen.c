@@ -114,9 +114,9 @@ static void patch(struct gen_list l, struct cb_block *to)
 	}
 }
 
-static struct cb_block *new_block(struct gen *s)
+static struct cb_block *new_block(struct gen *s, unsigned cap)
 {
-	struct cb_block *b = cb_block_new(s->g);
+	struct cb_block *b = cb_block_new_cap(s->g, cap);
 
 	if (!b)
 		gen_fail(s, "out of memory");
@@ -138,7 +138,7 @@ static void block_stmts(struct gen *s, struct cb_block *b, const struct gsl *l)
 
 struct cb_block *gen_block(struct gen *s, const struct gsl *stmts)
 {
-	struct cb_block *b = new_block(s);
+	struct cb_block *b = new_block(s, stmts ? stmts->n : 0);
 
 	block_stmts(s, b, stmts);
 	return b;
@@ -166,7 +166,7 @@ void gen_prepend(struct gen *s, struct cb_block *b, const struct gsl *l)
 /* A block running STMTS then `jOP #k` (jOP may carry BPF_X). */
 struct gb gen_jmp(struct gen *s, const struct gsl *stmts, uint16_t jop, uint32_t k)
 {
-	struct cb_block *b = new_block(s);
+	struct cb_block *b = new_block(s, stmts ? stmts->n : 0);
 	struct gb r;
 
 	block_stmts(s, b, stmts);
@@ -430,7 +430,7 @@ static unsigned unwritten_reads(struct gen *s, struct cb_graph *g)
 
 static struct cb_block *ret_block(struct gen *s, uint32_t k)
 {
-	struct cb_block *b = new_block(s);
+	struct cb_block *b = new_block(s, 0);
 
 	b->code = BPF_RET | BPF_K;
 	b->k = k;
@@ -458,12 +458,12 @@ static int count_protochains(const struct node *n)
 int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 	   struct sniff_error *err)
 {
-	struct gen *s = calloc(1, sizeof(*s));
+	/* on the stack (a calloc and free were 1% of a small compile): after
+	 * a longjmp only s itself, never changed, and g are read */
+	struct gen state = { 0 }, *const s = &state;
 	uint32_t snaplen = o->snaplen ? o->snaplen : SNIFF_DEFAULT_SNAPLEN;
 	int rc;
 
-	if (!s)
-		return -ENOMEM;
 	memset(g, 0, sizeof(*g));
 	s->o = o;
 	s->g = g;
@@ -520,10 +520,8 @@ int cb_gen(const struct node *ast, const struct gen_opts *o, struct cb_graph *g,
 			}
 		}
 	}
-	free(s);
 	return 0;
 fail:
-	free(s);
 	cb_graph_free(g);
 	memset(g, 0, sizeof(*g));
 	return rc;

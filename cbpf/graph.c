@@ -19,8 +19,11 @@
 
 /* Blocks and their statements live in the graph's arena: a compile makes
  * thousands of them and frees them all at once.  A statement array that
- * grows moves to a new place in the arena and leaves its old one unused. */
-struct cb_block *cb_block_new(struct cb_graph *g)
+ * grows moves to a new place in the arena and leaves its old one unused.
+ * Inline in both callers: the optimizer and the lists make most blocks
+ * through cb_block_new(), and a call more was 1% of a list's compile. */
+static inline __attribute__((always_inline)) struct cb_block *block_new(struct cb_graph *g,
+									 unsigned cap)
 {
 	struct cb_block *b;
 
@@ -28,7 +31,7 @@ struct cb_block *cb_block_new(struct cb_graph *g)
 		errno = ENOMEM;
 		return NULL;
 	}
-	b = arena_alloc_raw(g->arena, sizeof(*b));
+	b = arena_alloc_raw(g->arena, sizeof(*b) + cap * sizeof(struct cb_stmt));
 	if (!b) {
 		errno = ENOMEM;
 		return NULL;
@@ -42,9 +45,23 @@ struct cb_block *cb_block_new(struct cb_graph *g)
 		.len = -1,
 		.next_alloc = g->blocks,
 		.arena = g->arena,
+		.stmts = cap ? (struct cb_stmt *)(void *)(b + 1) : NULL,
+		.capstmts = cap,
 	};
 	g->blocks = b;
 	return b;
+}
+
+struct cb_block *cb_block_new(struct cb_graph *g)
+{
+	return block_new(g, 0);
+}
+
+/* The statement array comes in the same allocation, right after the block:
+ * the generator knows every block's statements when it makes it. */
+struct cb_block *cb_block_new_cap(struct cb_graph *g, unsigned cap)
+{
+	return block_new(g, cap);
 }
 
 int cb_block_reserve(struct cb_block *b, unsigned n)
@@ -138,6 +155,7 @@ static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b
 
 struct layout_frame {
 	struct cb_block *b;
+	struct cb_block *jt, *jf;  /* its exits after return sharing */
 	int state;
 };
 
@@ -150,11 +168,11 @@ struct layout {
 	/* all of the above in one allocation, on the stack for small graphs */
 	void *mem;
 	struct layout_frame *stack;
-	struct cb_block **post;
+	struct cb_block **post, **postjt, **postjf;
 };
 
 #define LAYOUT_STACK_BLOCKS 64
-#define LAYOUT_BYTES_PER_BLOCK (sizeof(struct layout_frame) + 4 * sizeof(struct cb_block *) + \
+#define LAYOUT_BYTES_PER_BLOCK (sizeof(struct layout_frame) + 6 * sizeof(struct cb_block *) + \
 				sizeof(unsigned) + 2)
 
 /* Carve the tables for NB blocks out of BUF (LAYOUT_STACK_BLOCKS blocks) or
@@ -172,6 +190,10 @@ static int layout_alloc(struct layout *L, unsigned nb, void *buf)
 	p += nb * sizeof(*L->stack);
 	L->post = (struct cb_block **)p;
 	p += nb * sizeof(*L->post);
+	L->postjt = (struct cb_block **)p;
+	p += nb * sizeof(*L->postjt);
+	L->postjf = (struct cb_block **)p;
+	p += nb * sizeof(*L->postjf);
 	L->order = (struct cb_block **)p;
 	p += nb * sizeof(*L->order);
 	L->jt = (struct cb_block **)p;
@@ -205,22 +227,31 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 	nb = g->nblocks;
 	b = ret_canon(&rets, g->entry, &err);
 	b->mark = epoch;
-	stack[sp++] = (struct layout_frame){ b, 0 };
+	stack[sp++] = (struct layout_frame){ b, NULL, NULL, 0 };
+	/* each exit is made canonical once, here, in the order that decides
+	 * which of equal returns is kept, and remembered for the layout */
 	while (sp && !err) {
 		struct layout_frame *f = &stack[sp - 1];
-		struct cb_block *child = NULL;
+		struct cb_block *child;
 
 		if (is_ret(f->b) || f->state == 2) {
-			post[npost++] = f->b;
+			post[npost] = f->b;
+			L->postjt[npost] = f->jt;
+			L->postjf[npost++] = f->jf;
 			sp--;
 			continue;
 		}
 		if (f->state == 0) {
 			child = ret_canon(&rets, BPF_OP(f->b->code) == BPF_JA ? f->b->jt : f->b->jf,
 					  &err);
+			f->jf = child;
 			f->state = 1;
 		} else {
 			child = ret_canon(&rets, f->b->jt, &err);
+			f->jt = child;
+			/* a `ja` exit is unconditional whatever jf says */
+			if (BPF_OP(f->b->code) == BPF_JA)
+				f->jf = child;
 			f->state = 2;
 		}
 		if (!child) {
@@ -233,7 +264,7 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 				break;
 			}
 			child->mark = epoch;
-			stack[sp++] = (struct layout_frame){ child, 0 };
+			stack[sp++] = (struct layout_frame){ child, NULL, NULL, 0 };
 		}
 	}
 	if (err)
@@ -244,16 +275,8 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 	for (i = 0; i < npost; i++) {
 		L->order[i] = post[npost - 1 - i];
 		L->order[i]->offset = (int)i;
-	}
-	for (i = 0; i < npost; i++) {
-		b = L->order[i];
-		if (is_ret(b)) {
-			L->jt[i] = L->jf[i] = NULL;
-			continue;
-		}
-		L->jt[i] = ret_canon(&rets, b->jt, &err);
-		/* a `ja` exit is unconditional whatever jf says */
-		L->jf[i] = BPF_OP(b->code) == BPF_JA ? L->jt[i] : ret_canon(&rets, b->jf, &err);
+		L->jt[i] = L->postjt[npost - 1 - i];
+		L->jf[i] = L->postjf[npost - 1 - i];
 	}
 out:
 	if (rets.v != rets.inline_v)

@@ -238,19 +238,44 @@ static const struct punct2 punct2[] = {
 	{ "==", TK_EQ }, { "<<", TK_LSH }, { ">>", TK_RSH },
 };
 
+/* Character classes, ASCII only (no locale): every character of every
+ * filter is classified, so one table load instead of a chain of tests. */
+enum {
+	C_DEC = 1, C_HEX = 2, C_ALNUM = 4,
+	C_SPACE = 8,    /* skipped */
+	C_P1 = 16,      /* a token of its own: ( ) [ ] + * / % ^ - */
+	C_OP = 32,      /* one or two characters: & | = ! < > */
+	C_SEP = 64,     /* . - _ : inside a word: the slow rules may apply */
+	C_ID = 128,     /* may continue a name: letters, digits, - _ . */
+};
+
+static const unsigned char cclass[256] = {
+	['0' ... '9'] = C_DEC | C_HEX | C_ALNUM | C_ID,
+	['a' ... 'f'] = C_HEX | C_ALNUM | C_ID,
+	['A' ... 'F'] = C_HEX | C_ALNUM | C_ID,
+	['g' ... 'z'] = C_ALNUM | C_ID,
+	['G' ... 'Z'] = C_ALNUM | C_ID,
+	[' '] = C_SPACE, ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\r'] = C_SPACE,
+	['('] = C_P1, [')'] = C_P1, ['['] = C_P1, [']'] = C_P1, ['+'] = C_P1,
+	['*'] = C_P1, ['/'] = C_P1, ['%'] = C_P1, ['^'] = C_P1,
+	['-'] = C_P1 | C_SEP | C_ID,
+	['&'] = C_OP, ['|'] = C_OP, ['='] = C_OP, ['!'] = C_OP, ['<'] = C_OP, ['>'] = C_OP,
+	['_'] = C_SEP | C_ID, ['.'] = C_SEP | C_ID, [':'] = C_SEP,
+};
+
 static int is_hex(char c)
 {
-	return isxdigit((unsigned char)c);
+	return cclass[(unsigned char)c] & C_HEX;
 }
 
 static int is_dec(char c)
 {
-	return c >= '0' && c <= '9';
+	return cclass[(unsigned char)c] & C_DEC;
 }
 
 static int is_alnum(char c)
 {
-	return isalnum((unsigned char)c) && (c & 0x80) == 0;
+	return cclass[(unsigned char)c] & C_ALNUM;
 }
 
 static int hex_run(const char *s)
@@ -272,6 +297,7 @@ static uint16_t kw_index[1u << KW_HBITS]; /* 1 + index into kw_all(), 0 = empty 
 static uint8_t kw_len[1u << KW_HBITS];    /* strlen of that entry's text */
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 static int kw_ready;                      /* set (release) once the index is built */
+static int kw_digit_led;                  /* some entry starts with a digit (none does) */
 
 static uint32_t kw_hash(const char *s, int len)
 {
@@ -300,6 +326,7 @@ static void kw_build(void)
 		while (kw_index[j])
 			j = (j + 1) & ((1u << KW_HBITS) - 1);
 		kw_index[j] = (uint16_t)(i + 1);
+		kw_digit_led |= is_dec(t[0]);
 		kw_len[j] = (uint8_t)strlen(t);
 	}
 	__atomic_store_n(&kw_ready, 1, __ATOMIC_RELEASE);
@@ -315,8 +342,7 @@ static int match_table(const char *s, int len, const struct keyword *tab, size_t
 
 	if (len <= 0 || len > KW_MAXLEN)
 		return 0;
-	if (!__atomic_load_n(&kw_ready, __ATOMIC_ACQUIRE))
-		pthread_once(&kw_once, kw_build);
+	/* the index is built by filter_tokenize(), the only caller */
 	for (j = kw_hash(s, len); kw_index[j]; j = (j + 1) & ((1u << KW_HBITS) - 1)) {
 		const struct keyword *e;
 
@@ -482,7 +508,7 @@ static int match_id(const char *s)
 	if (!is_alnum(s[0]))
 		return 0;
 	last = 1;
-	for (i = 1; is_alnum(s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'; i++)
+	for (i = 1; cclass[(unsigned char)s[i]] & C_ID; i++)
 		if (s[i] != '-' && s[i] != '_')
 			last = i + 1;
 	return last;
@@ -561,8 +587,9 @@ static int lex_fast_hid(const char *s)
 			break;
 		i++;
 	}
-	if (parts < 2 || parts > 4 || is_alnum(s[i]) || s[i] == '-' || s[i] == '_' ||
-	    s[i] == ':' || (parts == 3 && s[4] == '.' && s[9] == '.'))
+	/* s[i] is not '.' here */
+	if (parts < 2 || parts > 4 || (cclass[(unsigned char)s[i]] & (C_ALNUM | C_SEP)) ||
+	    (parts == 3 && s[4] == '.' && s[9] == '.'))
 		return 0;
 	return i;
 }
@@ -578,24 +605,82 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 {
 	const struct keyword *kw;
 	unsigned char c = (unsigned char)s[0];
+	unsigned cl = cclass[c], next;
 	int w, num;
 
-	if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+	if (cl & C_SPACE) {
 		t->kind = TK_EOF; /* skipped by the caller */
 		*n = 1;
 		return 1;
 	}
-	if (c == '(' || c == ')' || c == '[' || c == ']' || c == '+' || c == '*' ||
-	    c == '/' || c == '%' || c == '^' || c == '-') {
+	if (cl & C_P1) {
 		t->pos = pos;
 		t->len = *n = 1;
 		t->kind = punct1[c];
 		return 1;
 	}
-	if (!is_alnum((char)c))
+	if (cl & C_OP) {
+		/* "&&" and "||" are keywords; any other pair of punct2 beats punct1 */
+		t->pos = pos;
+		t->len = *n = 1;
+		t->kind = punct1[c];
+		if ((c == '&' || c == '|') && s[1] == s[0]) {
+			t->kind = c == '&' ? and_kw.kind : or_kw.kind;
+			t->len = *n = 2;
+			return 1;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(punct2); i++)
+			if (punct2[i].text[0] == s[0] && punct2[i].text[1] == s[1]) {
+				t->kind = punct2[i].kind;
+				t->len = *n = 2;
+			}
+		return 1;
+	}
+	if (!(cl & C_ALNUM))
 		return 0;
 	for (w = 1; is_alnum(s[w]); w++)
 		;
+	next = cclass[(unsigned char)s[w]];
+	if (!(cl & C_HEX) && (next & C_SEP)) {
+		/* A word that starts with a letter past 'f' can only be a name, a
+		 * keyword or a named number (every other rule starts with a digit,
+		 * a hex digit, ':', '$' or '\\'), all over match_id()'s length. */
+		w = match_id(s);
+		t->pos = pos;
+		t->len = *n = w;
+		if (match_table(s, w, keywords, ARRAY_SIZE(keywords), &kw) ||
+		    match_table(s, w, named_nums, ARRAY_SIZE(named_nums), &kw)) {
+			t->kind = kw->kind; /* TK_NUM for a named number */
+			t->num = kw->num;
+			return 1;
+		}
+		t->kind = TK_ID;
+		return 2;
+	}
+	if ((cl & C_DEC) && !kw_digit_led && (s[w] == ':' || s[w] == '-') &&
+	    !match_mac(s) && !match_bogus_mac(s) && !match_v6(s)) {
+		/* "2:2]" (a load's offset and size) and "1000-2000" (a port range):
+		 * with no MAC, IPv6 or bogus-MAC match and no keyword starting with
+		 * a digit, the number or the name rule takes the longest */
+		int id = match_id(s);
+
+		num = match_n(s);
+		if (num == w && id == w) {
+			t->pos = pos;
+			t->len = *n = w;
+			t->kind = TK_NUM;
+			if (parse_num(s, w, &t->num, err, pos) < 0)
+				*n = -EINVAL;
+			return 1;
+		}
+		if (id > w) {
+			t->pos = pos;
+			t->len = *n = id;
+			t->kind = TK_ID;
+			return 2;
+		}
+		return 0;
+	}
 	if (s[w] == '.' && is_dec((char)c)) {
 		w = lex_fast_hid(s);
 		if (!w)
@@ -605,11 +690,13 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 		t->kind = TK_HID;
 		return 2;
 	}
-	if (s[w] == '.' || s[w] == '-' || s[w] == '_' || s[w] == ':')
+	if (next & C_SEP)
 		return 0;
 	t->pos = pos;
 	t->len = *n = w;
-	if (match_table(s, w, keywords, ARRAY_SIZE(keywords), &kw)) {
+	/* numbers are most of the digit-led words: no lookup for them */
+	if ((!(cl & C_DEC) || kw_digit_led) &&
+	    match_table(s, w, keywords, ARRAY_SIZE(keywords), &kw)) {
 		t->kind = kw->kind;
 		t->num = kw->num;
 		return 1;
@@ -625,7 +712,8 @@ static int lex_fast(const char *s, int pos, struct token *t, int *n, struct snif
 			*n = -EINVAL;
 		return 1;
 	}
-	if (match_table(s, w, named_nums, ARRAY_SIZE(named_nums), &kw)) {
+	if ((!(cl & C_DEC) || kw_digit_led) &&
+	    match_table(s, w, named_nums, ARRAY_SIZE(named_nums), &kw)) {
 		t->kind = TK_NUM;
 		t->num = kw->num;
 		return 1;
@@ -792,26 +880,35 @@ static void link_parens(struct token *t)
 int filter_tokenize(const char *expr, struct arena *a, struct token **out,
 		    struct sniff_error *err)
 {
-	struct token head = { 0 }, *cur = &head, *t;
+	struct token head = { 0 }, *cur = &head, *t, *spare = NULL;
 	int pos = 0, last_pos = 0, last_len = 0;
 
+	if (!__atomic_load_n(&kw_ready, __ATOMIC_ACQUIRE))
+		pthread_once(&kw_once, kw_build);
 	for (;;) {
-		struct token tmp = { 0 };
-		int n = lex_one(expr, pos, a, &tmp, err);
+		int n;
 
+		while (cclass[(unsigned char)expr[pos]] & C_SPACE)
+			pos++;
+		if (!expr[pos])
+			break;
+		/* lexed in place: a blank's token is reused for the next */
+		t = spare ? spare : arena_alloc_raw(a, sizeof(*t));
+		if (!t) {
+			filter_error(err, -1, 0, "out of memory");
+			return -ENOMEM;
+		}
+		*t = (struct token){ 0 };
+		n = lex_one(expr, pos, a, t, err);
 		if (n == -ENOMEM)
 			filter_error(err, -1, 0, "out of memory");
 		if (n < 0)
 			return n;
 		if (n == 0)
 			break;
-		if (tmp.kind != TK_EOF) {
-			t = arena_alloc_raw(a, sizeof(*t));
-			if (!t) {
-				filter_error(err, -1, 0, "out of memory");
-				return -ENOMEM;
-			}
-			*t = tmp;
+		spare = t;
+		if (t->kind != TK_EOF) {
+			spare = NULL;
 			cur = cur->next = t;
 			last_pos = t->pos;
 			last_len = t->len;
