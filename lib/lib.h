@@ -42,6 +42,8 @@ struct cap_ring {
 	uint8_t *pf, *pf_end;  /* prefetched up to pf, of the current block's data */
 	unsigned held;         /* blocks read but kept from the kernel: their data is
 				  referenced by records not written yet (dump) */
+	int timed_out;         /* the block read last was handed over by the retire
+				  timer, not because it was full */
 };
 
 struct sniff_capture {
