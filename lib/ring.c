@@ -551,8 +551,10 @@ static int64_t pause_us(struct run *rs)
 	uint64_t real = 0;
 	int i, filling = 0;
 
+	/* several rings: their timers are not in step, and each would wake us
+	 * on its own, so a pause pays even when no block fills */
 	for (i = 0; i < rs->n; i++)
-		filling |= !rs->m[i]->ring.timed_out;
+		filling |= !rs->m[i]->ring.timed_out || rs->n > 1;
 	if (!filling || !rs->blocks || rs->pkts < 64 || took <= 0) {
 		us = 0;
 	} else {
@@ -562,7 +564,8 @@ static int64_t pause_us(struct run *rs)
 
 		if (room < us)
 			us = room;
-		fill = took / rs->blocks;
+		if (rs->n == 1)
+			fill = took / rs->blocks;
 	}
 	for (i = 0; i < rs->n && us > 0; i++) {
 		struct cap_ring *r = &rs->m[i]->ring;
