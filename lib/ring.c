@@ -460,7 +460,6 @@ static long dump_fast(struct run *rs, long max, int *wait_ms, int honour_break)
 			struct tpacket3_hdr *h = (struct tpacket3_hdr *)(void *)r->pkt;
 			uint8_t *data = (uint8_t *)h + h->tp_mac;
 			struct sniff_pkthdr hdr = {
-				.ts_ns = ts_of(h),
 				.caplen = h->tp_snaplen,
 				.len = h->tp_len,
 			};
@@ -470,7 +469,8 @@ static long dump_fast(struct run *rs, long max, int *wait_ms, int honour_break)
 				vlan_put_back(cap, h, &hdr, &data);
 			if (hdr.caplen > cap->snaplen)
 				hdr.caplen = cap->snaplen;
-			e = dumper_add_ref(rs->d, &hdr, data);
+			e = dumper_add_ref_ts(rs->d, h->tp_sec, h->tp_nsec, hdr.caplen, hdr.len,
+					      data);
 			ring_next(r, 1);
 			if (e) {
 				if (e < 0 && !rs->err)
