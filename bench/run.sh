@@ -49,6 +49,15 @@ for w in "${what[@]}"; do
 			"$SNIFF -i veth1 -w /dev/null" \
 			"$SNIFF -i veth1 --workers 2 -w /dev/null" \
 			"$BUILDDIR/examples/nullcap -i veth1")
+		echo "## live: 2,000,000 frames at the generator's full rate (drops: kdrop_pct; default ring sizes)"
+		(cd "$WORK" && ./bench_capture.sh -n 2000000 -R "$REPS" -f all -- \
+			"tcpdump -i veth1 -B 65536 -w /dev/null" \
+			"$SNIFF -i veth1 -w /dev/null" \
+			"$SNIFF -i veth1 --workers 2 -w /dev/null")
+		echo "## idle: 10 s on a silent interface (CPU and wake-ups: none expected)"
+		(cd "$WORK" && ./bench_capture.sh -n 1 -R 1 -I 10 -f all -- \
+			"tcpdump -i veth1 -B 65536 -w /dev/null" \
+			"$SNIFF -i veth1 -w /dev/null")
 		;;
 	compile)
 		if [ -x "$BUILDDIR/bench/compile_bench" ]; then

@@ -248,10 +248,11 @@ struct sniff_capture_opts {
 	uint32_t snaplen;                 /* 0: SNIFF_DEFAULT_SNAPLEN */
 	int promisc;                      /* non-zero: promiscuous mode */
 	enum sniff_direction direction;
-	size_t buffer_size;               /* ring bytes (per worker); 0: default (16 MiB) */
+	size_t buffer_size;               /* ring bytes (per worker); 0: default (64 MiB) */
 	int latency_ms;                   /* longest a packet waits in the ring before
 					     the loop sees it; 0: default (10 ms). The
-					     block timeout is set to half of it. */
+					     block timeout is set to 7/10 of it (half
+					     with several workers). */
 	int tstamp_nano;                  /* pcap files in nanoseconds */
 	int classic_bpf;                  /* non-zero: attach filters as classic BPF
 					     (SO_ATTACH_FILTER: needs no CAP_BPF) */

@@ -26,7 +26,7 @@
 #include <linux/if_packet.h>
 #include "lib.h"
 
-#define DEFAULT_BUFFER (16u << 20) /* ~40 ms at 1 Mpps of 400-byte frames */
+#define DEFAULT_BUFFER (64u << 20) /* as tcpdump -B 65536: 0.4 s at 170 MB/s */
 #define DEFAULT_LATENCY_MS 10
 
 /* libbpf's OPTS_VALID: a caller built against a newer header may pass a larger

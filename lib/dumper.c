@@ -181,15 +181,21 @@ int dumper_commit(struct sniff_dumper *d)
 
 int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8_t *data)
 {
+	return dumper_add_ref_ts(d, (uint32_t)(hdr->ts_ns / 1000000000u),
+				 (uint32_t)(hdr->ts_ns % 1000000000u), hdr->caplen, hdr->len, data);
+}
+
+int dumper_add_ref_ts(struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
+		      uint32_t len, uint8_t *data)
+{
 	unsigned i = d->nref;
-	struct rec_hdr r;
+	struct rec_hdr r = { sec, d->nano ? nsec : nsec / 1000, caplen, len };
 
 	/* The header goes in the DUMPER_ROOM bytes the ring leaves in front of
 	 * the packet, so that header and data are one piece of memory. */
-	fill_hdr(d, &r, hdr);
 	memcpy(data - sizeof(r), &r, sizeof(r));
 	d->iov[i].iov_base = data - sizeof(r);
-	d->iov[i].iov_len = sizeof(r) + hdr->caplen;
+	d->iov[i].iov_len = sizeof(r) + caplen;
 	d->nref = i + 1;
 	if (d->err)
 		return d->err;

@@ -42,6 +42,8 @@ struct cap_ring {
 	uint8_t *pf, *pf_end;  /* prefetched up to pf, of the current block's data */
 	unsigned held;         /* blocks read but kept from the kernel: their data is
 				  referenced by records not written yet (dump) */
+	int timed_out;         /* the block read last was handed over by the retire
+				  timer, not because it was full */
 };
 
 struct sniff_capture {
@@ -112,6 +114,10 @@ long workers_loop(struct sniff_capture *group, long count, sniff_packet_cb cb, v
  * of DATA; it returns 1 when the caller must commit now, 0, or -errno. */
 #define DUMPER_ROOM 16                 /* struct pcap_sf_pkthdr */
 int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8_t *data);
+/* The same with the time as the ring gives it (seconds, nanoseconds): the
+ * capture loop's path, spared a 64-bit multiply and divide per packet. */
+int dumper_add_ref_ts(struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
+		      uint32_t len, uint8_t *data);
 int dumper_commit(struct sniff_dumper *d);
 
 /* ---- cooked.c */

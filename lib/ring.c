@@ -6,6 +6,16 @@
  * We walk the blocks in order and give each back (TP_STATUS_KERNEL) once its
  * last packet has been delivered, so data pointers stay valid during callbacks.
  *
+ * Waking up costs the reader more than a block of packets does, so the loop
+ * wakes as seldom as latency_ms allows. A packet may wait LATE_US (7/10 of
+ * latency_ms; the rest is the margin for being scheduled late) before we look.
+ * The retire timeout is set to that, and blocks are big enough that up to
+ * about 70 MB/s they do not fill within it (ring_setup): then the kernel's timer
+ * hands over one block per period and we sleep in poll() with no timer of
+ * our own (nothing at all when no packet comes). Only when blocks fill
+ * before their timeout do we sleep on our own timer, so that one wake-up
+ * serves several full blocks (pause_us).
+ *
  * Counting: PACKET_STATISTICS returns the counts since its previous call (the
  * kernel resets them), so they are summed into cap->st. tp_packets already
  * includes tp_drops, and the kernel counts a packet when it places it in the
@@ -20,9 +30,10 @@
  * Several rings (workers in one fanout group) are merged by timestamp: the
  * head packet with the smallest timestamp goes next, but only once every
  * other ring shows a packet too, or latency_ms has passed since its timestamp
- * (a packet the kernel timestamped earlier sits at most one retire period,
- * half of latency_ms plus timer slack, in an open block). So the order is
- * exact unless the kernel holds a packet longer than that.
+ * (a packet the kernel timestamped earlier sits at most one retire period in
+ * an open block: for several rings that is half of latency_ms, so that timer
+ * slack and a late wake-up stay within the window). So the order is exact
+ * unless the kernel holds a packet longer than that.
  *
  * Writing to a dumper, records point into the ring (no copy): the blocks they
  * lie in are held back from the kernel until the batch has been written.
@@ -42,7 +53,25 @@
 #include "lib.h"
 
 #define VLAN_TAG_LEN 4
-#define BLOCK_MIN (128u << 10)
+/* Blocks: big, so that up to a good rate they take longer to fill than the
+ * retire timeout, and the timer, not the rate, sets how often we wake (at the
+ * bench's 100k packets/s, 40 MB/s in the ring, 256 KiB blocks filled in
+ * 5-6 ms and took 2000 wake-ups where 512 KiB took 1465, as many as tcpdump,
+ * and 0.66x tcpdump's CPU instead of 0.45x). Many, because when the timer
+ * hands them over each holds one timeout's packets, so the ring absorbs a
+ * stall of the reader of block_nr timeouts, whatever its size in bytes (16
+ * blocks of 1 MiB lost 7% of a 50k packets/s capture to one stall of about
+ * 0.8 s on this busy 2-CPU machine). The default ring, 128 blocks of 512 KiB,
+ * is timer-driven up to about 70 MB/s and absorbs 0.9 s at such rates, 0.4 s
+ * at 170 MB/s. Never less than the largest frame. */
+#define BLOCKS_AIM 128u
+#define BLOCK_MAX (512u << 10)
+/* How long a packet may wait before the loop looks: 7/10 of latency_ms, the
+ * rest is the margin for being scheduled late on a busy machine (at load 3-7,
+ * test_latency and test_latency_after_burst saw 10-12 ms in 4 of 12 runs with
+ * 8/10; with 7/10, 9.8 ms worst in 14 runs, and one probe of 10.1 ms during a
+ * parallel make check, which the test forgives). */
+#define LATE_US(ms) ((int64_t)(ms) * 700)
 /* Largest frame a packet socket is handed on usual links: a 64 KiB GSO/GRO
  * super-packet plus its link header (and room for a VLAN tag we put back). */
 #define FRAME_MAX (65536u + 18u)
@@ -83,7 +112,10 @@ int ring_setup(struct sniff_capture *cap)
 		return -errno;
 	}
 	need = 64 + TPACKET_ALIGN(TPACKET3_HDRLEN + 16) + (size_t)reserve + snap + TPACKET_ALIGNMENT;
-	r->block_size = pow2_at_least(need < BLOCK_MIN ? BLOCK_MIN : need);
+	r->block_size = pow2_at_least(need);
+	while (r->block_size < BLOCK_MAX &&
+	       (size_t)r->block_size * 2 * BLOCKS_AIM <= cap->opts.buffer_size)
+		r->block_size *= 2;
 	r->block_nr = (unsigned)(cap->opts.buffer_size / r->block_size);
 	if (r->block_nr < 2)
 		r->block_nr = 2;
@@ -91,10 +123,14 @@ int ring_setup(struct sniff_capture *cap)
 	req.tp_block_nr = r->block_nr;
 	req.tp_frame_size = 2048;
 	req.tp_frame_nr = r->block_nr * (r->block_size / req.tp_frame_size);
-	/* The retire timer runs on jiffies and restarts when a block opens, so a
-	 * packet can wait a little more than one period: half the bound keeps it
-	 * (measured: tov 10 ms gave a worst case of 11.6 ms, tov 5 ms 5.4 ms). */
-	req.tp_retire_blk_tov = (unsigned)(cap->opts.latency_ms > 1 ? cap->opts.latency_ms / 2 : 1);
+	/* The retire timer restarts when a block opens; a packet reaches us a
+	 * little after one period (measured on 6.18, HZ=250, 150 single packets
+	 * at random times: tov 8 ms, worst 9.3 ms; tov 10 ms, worst 12.3 ms).
+	 * Several rings merged by timestamp need a wider margin (see above). */
+	req.tp_retire_blk_tov = (unsigned)(cap->opts.workers > 1 ? cap->opts.latency_ms / 2 :
+					   LATE_US(cap->opts.latency_ms) / 1000);
+	if (!req.tp_retire_blk_tov)
+		req.tp_retire_blk_tov = 1;
 	if (setsockopt(cap->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) {
 		lib_log(SNIFF_LOG_ERROR, "%s: PACKET_RX_RING (%u blocks of %u bytes): %s",
 			cap->ifname, r->block_nr, r->block_size, strerror(errno));
@@ -145,12 +181,15 @@ static struct tpacket3_hdr *ring_head(struct cap_ring *r)
 {
 	while (!r->pkt) {
 		struct tpacket_block_desc *b = block_at(r, r->block);
+		uint32_t status;
 
 		/* a held block is still ours: never read it twice */
-		if (r->held >= r->block_nr ||
-		    !(__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
-		      TP_STATUS_USER))
+		if (r->held >= r->block_nr)
 			return NULL;
+		status = __atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
+		if (!(status & TP_STATUS_USER))
+			return NULL;
+		r->timed_out = !!(status & TP_STATUS_BLK_TMO);
 		r->pkt_left = b->hdr.bh1.num_pkts;
 		r->pkt = (uint8_t *)b + b->hdr.bh1.offset_to_first_pkt;
 		r->pf = (uint8_t *)((uintptr_t)r->pkt & ~(uintptr_t)63);
@@ -421,7 +460,6 @@ static long dump_fast(struct run *rs, long max, int *wait_ms, int honour_break)
 			struct tpacket3_hdr *h = (struct tpacket3_hdr *)(void *)r->pkt;
 			uint8_t *data = (uint8_t *)h + h->tp_mac;
 			struct sniff_pkthdr hdr = {
-				.ts_ns = ts_of(h),
 				.caplen = h->tp_snaplen,
 				.len = h->tp_len,
 			};
@@ -431,7 +469,8 @@ static long dump_fast(struct run *rs, long max, int *wait_ms, int honour_break)
 				vlan_put_back(cap, h, &hdr, &data);
 			if (hdr.caplen > cap->snaplen)
 				hdr.caplen = cap->snaplen;
-			e = dumper_add_ref(rs->d, &hdr, data);
+			e = dumper_add_ref_ts(rs->d, h->tp_sec, h->tp_nsec, hdr.caplen, hdr.len,
+					      data);
 			ring_next(r, 1);
 			if (e) {
 				if (e < 0 && !rs->err)
@@ -491,25 +530,32 @@ static int64_t now_us(void)
 
 /* How long to sleep before looking at the rings again, in us (0: wait for
  * the kernel's wake-up instead; in us because a pause cut to whole ms is paid
- * in more wake-ups). Each wake-up costs the reader more than a whole block of
- * packets does; when packets come fast, blocks fill anyway and
- * a pause lets several pile up, so one wake-up serves them all.
- * Bounds: a packet arriving during the pause waits at most the pause (7/10 of
- * latency_ms); the block the kernel is filling now must be looked at before
- * its first packet is 8/10 of latency_ms old (its contents become ours when
- * it fills, which may happen during the pause); and at the rate just seen,
- * half the ring must not fill, so the pause never costs a drop. A packet the
- * merge holds back (its ring's head, waiting for the other rings) must be
- * looked at again before it is 8/10 of latency_ms old. */
+ * in more wake-ups). While the retire timer hands over the blocks (they do
+ * not fill within its period), the kernel's wake-up comes as late as the
+ * bound allows anyway: no pause. When blocks fill first, the kernel would
+ * wake us for each of them: a pause lets several pile up instead, if it can
+ * be longer than a block takes to fill (else it saves nothing: at 40 MB/s a
+ * 256 KiB block fills in 6.5 ms, and pausing until the open block's first
+ * packet is 7 ms old took more wake-ups than the kernel's one per block).
+ * Bounds, all LATE_US: a packet arriving during the pause waits at most the
+ * pause; the block the kernel is filling now must be looked at before its
+ * first packet is LATE_US old (its contents become ours when it fills, which
+ * may happen during the pause); and at the rate just seen, half the ring must
+ * not fill, so the pause never costs a drop. A packet the merge holds back
+ * (its ring's head, waiting for the other rings) must be looked at again
+ * before it is LATE_US old. */
 static int64_t pause_us(struct run *rs)
 {
 	int64_t now = now_us(), took = now - rs->batch_start_us;
-	int64_t lat_us = (int64_t)rs->group->opts.latency_ms * 1000;
-	int64_t us = lat_us * 7 / 10;
+	int64_t late = LATE_US(rs->group->opts.latency_ms), us = late, fill = 0;
 	uint64_t real = 0;
-	int i;
+	int i, filling = 0;
 
-	if (!rs->blocks || rs->pkts < 64 || took <= 0) {
+	/* several rings: their timers are not in step, and each would wake us
+	 * on its own, so a pause pays even when no block fills */
+	for (i = 0; i < rs->n; i++)
+		filling |= !rs->m[i]->ring.timed_out || rs->n > 1;
+	if (!filling || !rs->blocks || rs->pkts < 64 || took <= 0) {
 		us = 0;
 	} else {
 		/* blocks per us seen: rs->blocks / took */
@@ -518,6 +564,8 @@ static int64_t pause_us(struct run *rs)
 
 		if (room < us)
 			us = room;
+		if (rs->n == 1)
+			fill = took / rs->blocks;
 	}
 	for (i = 0; i < rs->n && us > 0; i++) {
 		struct cap_ring *r = &rs->m[i]->ring;
@@ -528,10 +576,8 @@ static int64_t pause_us(struct run *rs)
 		if (!real)
 			real = realtime_ns() / 1000u;
 		if (r->pkt) {
-			/* merging: this ring's head waits for the others; the
-			 * pause must end before it is 8/10 of latency_ms old */
-			left = (int64_t)(ts_of((const void *)r->pkt) / 1000u - real) +
-				lat_us * 8 / 10;
+			/* merging: this ring's head waits for the others */
+			left = (int64_t)(ts_of((const void *)r->pkt) / 1000u - real) + late;
 			if (left < us)
 				us = left;
 			continue;
@@ -547,14 +593,16 @@ static int64_t pause_us(struct run *rs)
 		first = (uint64_t)__atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_sec, __ATOMIC_RELAXED) *
 			1000000u + __atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_nsec,
 						   __ATOMIC_RELAXED) / 1000u;
-		left = (int64_t)(first - real) + lat_us * 8 / 10;
+		left = (int64_t)(first - real) + late;
 		if (left < us)
 			us = left;
 	}
 	rs->blocks = 0;
 	rs->pkts = 0;
 	rs->batch_start_us = now;
-	return us >= 1000 ? us : 0;
+	/* The kernel wakes us for every block it hands over: a pause no longer
+	 * than a block takes to fill would save no wake-up, only add a timer. */
+	return us >= 1000 && us > fill ? us : 0;
 }
 
 /* Before sleeping: the file gets the batch, the kernel every block we hold

@@ -1658,6 +1658,21 @@ static long stat_line(const char *file, const char *what)
 	return v;
 }
 
+/* Frames IFNAME has received (this namespace's /proc/net/dev), -1 if unknown. */
+static long rx_packets(const char *ifname)
+{
+	char line[512], name[32];
+	long v = -1, rx;
+	FILE *f = fopen("/proc/net/dev", "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %31[^:]: %*s %ld", name, &rx) == 2 && !strcmp(name, ifname))
+			v = rx;
+	fclose(f);
+	return v;
+}
+
 /* The real command: SIGINT while frames still arrive leaves a valid file
  * holding exactly "captured" packets, and the counts add up. */
 START_TEST(test_sniff_sigint)
@@ -1668,7 +1683,7 @@ START_TEST(test_sniff_sigint)
 	char *gen[] = { BUILDDIR "/tests/framegen", "-i", "veth0", "-n", "30000", "-s", "7",
 			"-m", WK_MIX, "-w", sent, NULL };
 	struct pkts got = { 0 };
-	long captured, received, dropped;
+	long captured, received, dropped, rx0;
 	pid_t sp, gp;
 	int i, status;
 
@@ -1680,8 +1695,13 @@ START_TEST(test_sniff_sigint)
 	for (i = 0; i < 600 && !file_has(err, "listening on"); i++)
 		usleep(5000);
 	ck_assert_msg(file_has(err, "listening on"), "sniff did not start");
+	rx0 = rx_packets("veth1");
 	gp = spawn(gen, NULL);
-	usleep(30000);
+	/* the generator's start-up takes long in a sanitizer build on a busy
+	 * machine: interrupt once frames flow, not after a fixed time */
+	for (i = 0; i < 2000 && rx_packets("veth1") <= rx0; i++)
+		usleep(1000);
+	usleep(10000);
 	kill(sp, SIGINT);
 	status = wait_bounded(sp, 5000);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sniff exit status %d",
