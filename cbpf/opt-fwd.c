@@ -117,8 +117,10 @@ static int holds(const struct state *s, uint32_t v)
 {
 	unsigned i;
 
+	if (!v)
+		return 0;
 	for (i = 0; i < NLOC; i++)
-		if (v && s->loc[i] == v)
+		if (s->loc[i] == v)
 			return 1;
 	return 0;
 }
