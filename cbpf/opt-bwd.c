@@ -65,6 +65,25 @@ static int peephole_exit(struct cb_block *b, uint32_t live_out)
 	return n;
 }
 
+/* Does a reachable statement read or write a location in MASK? */
+static int touches(const struct opt_ctx *o, uint32_t mask)
+{
+	unsigned i, j;
+
+	for (i = 0; i < o->n; i++) {
+		const struct cb_block *b = o->topo[i];
+
+		for (j = 0; j < b->nstmts; j++) {
+			uint32_t use, def;
+
+			stmt_uses_defs(b->stmts[j].code, b->stmts[j].k, &use, &def);
+			if ((use | def) & mask)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* One run leaves every block as a second run would: what is live and
  * anticipated after a statement is counted over the statements that stay,
  * and a block whose dead tail went is visited again, since the exit
@@ -72,7 +91,8 @@ static int peephole_exit(struct cb_block *b, uint32_t live_out)
  * (passed() in opt.c). */
 int opt_backward(struct opt_ctx *o)
 {
-	int changes = 0;
+	uint32_t deleted = 0;	/* locations whose definitions went */
+	int changes = 0, peep = 0;
 	unsigned i;
 
 	for (i = o->n; i-- > 0;) {
@@ -92,7 +112,7 @@ int opt_backward(struct opt_ctx *o)
 
 			live = o->live_in[t] | o->live_in[f];
 			ant = o->ant_in[t] < o->ant_in[f] ? o->ant_in[t] : o->ant_in[f];
-			changes += peephole_exit(b, live);
+			peep += peephole_exit(b, live);
 			if (b->jt != b->jf) {
 				live |= LOC_BIT(LOC_A);
 				if (BPF_SRC(b->code) == BPF_X)
@@ -107,6 +127,7 @@ int opt_backward(struct opt_ctx *o)
 			stmt_uses_defs(st->code, st->k, &use, &def);
 			if (def && !(def & live) &&
 			    (!stmt_may_fault(st->code) || (end && end <= ant))) {
+				deleted |= def;
 				block_del_stmt(b, j);
 				changes++;
 				dels++;
@@ -122,5 +143,9 @@ int opt_backward(struct opt_ctx *o)
 		o->live_in[i] = live;
 		o->ant_in[i] = ant;
 	}
-	return changes;
+	/* passed() in opt.c keeps the forward pass closed when the changes
+	 * were all deleted stores to slots no kept statement reads or writes */
+	o->keeps_fwd = !peep && !(deleted & (LOC_BIT(LOC_A) | LOC_BIT(LOC_X))) && deleted &&
+		       !touches(o, deleted);
+	return changes + peep;
 }

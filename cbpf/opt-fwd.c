@@ -55,8 +55,9 @@ static uint64_t needs_len(uint16_t code, uint32_t k)
 	return 0;
 }
 
-/* Value a statement stores and where: 0 when it only fails (constant 0 divisor). */
-static uint32_t eval_stmt(struct vn_table *t, const struct state *s, uint16_t code, uint32_t k,
+/* Value a statement stores and where: 0 when it only fails (constant 0 divisor).
+ * Inlined into its two loops: its call was a fifth of its cost. */
+static inline __attribute__((always_inline)) uint32_t eval_stmt(struct vn_table *t, const struct state *s, uint16_t code, uint32_t k,
 			  unsigned *dest)
 {
 	uint32_t v = 0;
@@ -116,8 +117,10 @@ static int holds(const struct state *s, uint32_t v)
 {
 	unsigned i;
 
+	if (!v)
+		return 0;
 	for (i = 0; i < NLOC; i++)
-		if (v && s->loc[i] == v)
+		if (s->loc[i] == v)
 			return 1;
 	return 0;
 }

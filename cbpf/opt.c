@@ -199,7 +199,7 @@ static int merge_blocks(struct opt_ctx *o)
 	while (hcap / 2 >= 2 * o->n && hcap > 16)
 		hcap /= 2;
 	memset(h, 0, hcap * sizeof(*h));
-	o->merged_tests = 0;
+	o->keeps_fwd = 1;
 	for (i = o->n; i-- > 0;) {
 		struct cb_block *b = o->topo[i];
 		unsigned j;
@@ -228,7 +228,7 @@ static int merge_blocks(struct opt_ctx *o)
 				/* counted where an edge or the entry moves: B may
 				 * be a block that nothing reachable points to */
 				b->aux = h[j];
-				o->merged_tests |= !is_ret(b) && !is_goto(b);
+				o->keeps_fwd &= is_ret(b) || is_goto(b);
 				break;
 			}
 		if (b->aux == b)
@@ -323,11 +323,19 @@ static unsigned passed(struct opt_ctx *o, unsigned ok, unsigned pass, int rc, in
 	 *    and removes nothing the two did not, and its exit state is what its
 	 *    successors already met.  Not after merges of tests: the meet of two
 	 *    refined states can know less than the refined meet;
+	 *  - the forward pass after a backward pass that only deleted stores to
+	 *    scratch slots no kept statement reads or writes (opt-bwd.c):
+	 *    such a slot then holds its entry value everywhere, an unknown no
+	 *    other location holds and no statement computes, and it was dead
+	 *    wherever the stores had put something else.  The forward pass looks
+	 *    at a dead location's value only to find a store to it redundant
+	 *    (none is left) or a value held somewhere (none equals the entry
+	 *    value), so every other location and fact is as before;
 	 *  - the merge after itself: it leaves no two reachable blocks alike and
 	 *    no edge to an empty unconditional block;
 	 *  - the backward pass after itself (opt-bwd.c).
 	 * Any other change starts afresh. */
-	if (rc > 0 && pass == P_MERGE && !o->merged_tests)
+	if (rc > 0 && (pass & (P_MERGE | P_BWD)) && o->keeps_fwd)
 		holds |= o->holds & P_FWD;
 	if (pass == P_FWD && (rc == 0 || o->fwd_closed))
 		holds |= P_FWD;

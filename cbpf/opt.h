@@ -232,7 +232,8 @@ struct opt_ctx {
 	int topo_ok;             /* no pass changed the graph since opt_topo */
 	int fwd_closed;          /* the last opt_forward would change nothing on
 				    its own output (see opt-fwd.c) */
-	int merged_tests;        /* the last merge_blocks merged two tests */
+	int keeps_fwd;           /* the last merge_blocks or opt_backward kept
+				    a closed forward pass closed (passed()) */
 	unsigned holds;          /* passes (P_* in opt.c) that would change
 				    nothing on the graph as it is now */
 };

@@ -12,7 +12,8 @@
  * So every program compiled here is the one the skipping optimizer makes,
  * and it was reached without a skip that mattered: over the corpus's
  * expressions (every link type and mode it gives, -O1), long host and port
- * lists and seeded random expressions.  The decisions themselves are
+ * lists and seeded random expressions (some with arithmetic, whose scratch
+ * stores the backward pass deletes).  The decisions themselves are
  * test_opt's and test_gen's to check against libpcap.
  */
 #include <check.h>
@@ -119,6 +120,10 @@ static const char *const prims[] = {
 	"icmp[icmptype] == icmp-echo", "ip proto 47", "ip6 proto 58", "vlan 100",
 	"ether proto 0x88cc", "tcp dst port 443", "udp portrange 5000-6000",
 	"src host 1.2.3.4 and dst host 5.6.7.8",
+	/* arithmetic goes through scratch slots, whose dead stores the
+	 * backward pass deletes without reopening the forward pass */
+	"(ip[2:2] - ((ip[0] & 0xf) << 2)) - ((tcp[12] & 0xf0) >> 2) != 0",
+	"ip[2:2] / 4 * 4 = ip[2:2]", "(ip[0] & 0xf) * 4 + udp[4:2] > ip[2:2]",
 };
 #define NPRIMS (sizeof(prims) / sizeof(prims[0]))
 
