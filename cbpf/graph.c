@@ -156,7 +156,7 @@ static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b
 struct layout_frame {
 	struct cb_block *b;
 	struct cb_block *jt, *jf;  /* its exits after return sharing */
-	int state;
+	int state;                 /* 0, 1: exits taken; 2: done (a return is done at once) */
 };
 
 struct layout {
@@ -267,14 +267,14 @@ static int layout_order(const struct cb_graph *g, struct layout *L, int *fast)
 	b->mark = epoch;
 	b->offset = -1;
 	*fast = 1;
-	stack[sp++] = (struct layout_frame){ b, NULL, NULL, 0 };
+	stack[sp++] = (struct layout_frame){ b, NULL, NULL, is_ret(b) ? 2 : 0 };
 	/* each exit is made canonical once, here, in the order that decides
 	 * which of equal returns is kept, and remembered for the layout */
 	while (sp && !err) {
 		struct layout_frame *f = &stack[sp - 1];
 		struct cb_block *child;
 
-		if (is_ret(f->b) || f->state == 2) {
+		if (f->state == 2) {
 			post[npost] = f->b;
 			L->postjt[npost] = f->jt;
 			L->postjf[npost] = f->jf;
@@ -308,7 +308,8 @@ static int layout_order(const struct cb_graph *g, struct layout *L, int *fast)
 			}
 			child->mark = epoch;
 			child->offset = -1;
-			stack[sp++] = (struct layout_frame){ child, NULL, NULL, 0 };
+			stack[sp++] = (struct layout_frame){ child, NULL, NULL,
+							     is_ret(child) ? 2 : 0 };
 		}
 	}
 	if (err)
