@@ -156,7 +156,7 @@ static inline struct cb_block *ret_canon(struct ret_table *t, struct cb_block *b
 struct layout_frame {
 	struct cb_block *b;
 	struct cb_block *jt, *jf;  /* its exits after return sharing */
-	int state;
+	int state;                 /* 0, 1: exits taken; 2: done (a return is done at once) */
 };
 
 struct layout {
@@ -208,17 +208,55 @@ static int layout_alloc(struct layout *L, unsigned nb, void *buf)
 	return 0;
 }
 
+/* Lay out post[k], the block placed in front of everything settled so far
+ * (*AFTER instructions): its targets are among those, so their distances are
+ * known and its long jumps are the least set that reaches them, as
+ * fix_long_jumps() finds for the whole program.  Its offset becomes the
+ * instructions from its start to the end.  0 when a target is still on the
+ * walk's stack (a loop), which only the general layout handles. */
+static inline int settle(struct layout *L, unsigned k, unsigned *after)
+{
+	struct cb_block *b = L->post[k];
+	const struct cb_block *jt = L->postjt[k], *jf = L->postjf[k];
+	unsigned a = *after, len = b->nstmts + 1, lt = 0, lf = 0, dt, df, grew;
+
+	if (!is_ret(b)) {
+		if (jt->offset < 0 || jf->offset < 0)
+			return 0;
+		if (jt == jf) {
+			if (k && L->post[k - 1] == jt)
+				len--;
+		} else {
+			dt = a - (unsigned)jt->offset;
+			df = a - (unsigned)jf->offset;
+			do {
+				grew = 0;
+				if (!lt && lt + lf + dt > 255)
+					lt = grew = 1;
+				if (!lf && lt + lf + df > 255)
+					lf = grew = 1;
+			} while (grew);
+			len += lt + lf;
+		}
+	}
+	L->longjt[k] = (unsigned char)lt;
+	L->longjf[k] = (unsigned char)lf;
+	*after = a + len;
+	b->offset = (int)*after;
+	return 1;
+}
+
 static unsigned emit_epoch;
 
 /* Reverse post-order of a walk that takes jf before jt (see the file comment).
  * Iterative: a 10,000-host filter is a chain tens of thousands of blocks deep. */
-static int layout_order(const struct cb_graph *g, struct layout *L)
+static int layout_order(const struct cb_graph *g, struct layout *L, int *fast)
 {
 	struct layout_frame *stack = L->stack;
 	struct cb_block *rbuf[8];
 	struct ret_table rets = { rbuf, 0, 8, rbuf };
 	struct cb_block *b, **post = L->post;
-	unsigned sp = 0, npost = 0, nb, i, epoch;
+	unsigned sp = 0, npost = 0, nb, i, epoch, after = 0;
 	int err = 0;
 
 	/* a fresh epoch marks what is laid out, instead of clearing every block
@@ -227,17 +265,22 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 	nb = g->nblocks;
 	b = ret_canon(&rets, g->entry, &err);
 	b->mark = epoch;
-	stack[sp++] = (struct layout_frame){ b, NULL, NULL, 0 };
+	b->offset = -1;
+	*fast = 1;
+	stack[sp++] = (struct layout_frame){ b, NULL, NULL, is_ret(b) ? 2 : 0 };
 	/* each exit is made canonical once, here, in the order that decides
 	 * which of equal returns is kept, and remembered for the layout */
 	while (sp && !err) {
 		struct layout_frame *f = &stack[sp - 1];
 		struct cb_block *child;
 
-		if (is_ret(f->b) || f->state == 2) {
+		if (f->state == 2) {
 			post[npost] = f->b;
 			L->postjt[npost] = f->jt;
-			L->postjf[npost++] = f->jf;
+			L->postjf[npost] = f->jf;
+			if (*fast)
+				*fast = settle(L, npost, &after);
+			npost++;
 			sp--;
 			continue;
 		}
@@ -264,12 +307,16 @@ static int layout_order(const struct cb_graph *g, struct layout *L)
 				break;
 			}
 			child->mark = epoch;
-			stack[sp++] = (struct layout_frame){ child, NULL, NULL, 0 };
+			child->offset = -1;
+			stack[sp++] = (struct layout_frame){ child, NULL, NULL,
+							     is_ret(child) ? 2 : 0 };
 		}
 	}
 	if (err)
 		goto out;
 	L->n = npost;
+	if (*fast)
+		goto out;
 	memset(L->longjt, 0, npost);
 	memset(L->longjf, 0, npost);
 	for (i = 0; i < npost; i++) {
@@ -307,18 +354,15 @@ static void place(struct layout *L)
 	L->start[L->n] = pc;
 }
 
-/* Mark the conditionals whose targets are out of reach of 8 bits.  Adding a
+/* Mark the conditionals whose targets are out of reach of 8 bits, for a
+ * graph with a loop (settle() does the others block by block).  Adding a
  * `ja` only lengthens other jumps, so marks only grow and this terminates. */
-static void fix_long_jumps(struct layout *L, int check)
+static void fix_long_jumps(struct layout *L)
 {
 	int changed = 1;
 	unsigned i;
 
 	place(L);
-	/* no forward jump of a program of 256 instructions or fewer is out of
-	 * reach; emit_block() finds a backward one and calls us again to check */
-	if (!check && L->start[L->n] <= 256)
-		return;
 	while (changed) {
 		changed = 0;
 		for (i = 0; i < L->n; i++) {
@@ -342,47 +386,40 @@ static void fix_long_jumps(struct layout *L, int check)
 	}
 }
 
-/* 0, or -ERANGE when a short conditional jump is out of reach (only after
- * fix_long_jumps() skipped its check). */
-static int emit_block(const struct layout *L, unsigned i, struct sniff_insn *out)
+/* Write block B at D.  AFTER instructions follow it; its targets start ST
+ * and SF instructions before the end; NEXT says its unconditional target is
+ * laid out right after it; LT and LF mark the jumps that go through a `ja`. */
+static inline __attribute__((always_inline)) void emit_block(struct sniff_insn *d, const struct cb_block *b, const struct cb_block *jt,
+		       const struct cb_block *jf, int next, unsigned lt, unsigned lf,
+		       unsigned after, unsigned st, unsigned sf)
 {
-	const struct cb_block *b = L->order[i];
-	struct sniff_insn *d = out + L->start[i];
-	unsigned s, pc, off, extra = 0;
+	unsigned s;
 
 	for (s = 0; s < b->nstmts; s++)
 		*d++ = CB_STMT(b->stmts[s].code, b->stmts[s].k);
-	pc = L->start[i] + b->nstmts;
 	if (is_ret(b)) {
 		*d = CB_STMT(b->code, b->k);
-		return 0;
+		return;
 	}
-	if (L->jt[i] == L->jf[i]) {
-		if (exit_len(L, i))
-			*d = CB_JA(L->start[L->jt[i]->offset] - pc - 1);
-		return 0;
+	if (jt == jf) {
+		if (!next)
+			*d = CB_JA(after - st);
+		return;
 	}
 	*d = CB_JUMP(b->code, b->k, 0, 0);
 	/* libpcap's order: the jt trampoline first, then the jf one */
-	if (L->longjt[i]) {
-		d->jt = (uint8_t)extra++;
-		d[extra] = CB_JA(L->start[L->jt[i]->offset] - (pc + extra) - 1);
+	if (lt) {
+		d->jt = 0;
+		d[1] = CB_JA(lf + after - st);
 	} else {
-		off = L->start[L->jt[i]->offset] - pc - 1;
-		d->jt = (uint8_t)off;
-		if (off > 255)
-			return -ERANGE;
+		d->jt = (uint8_t)(lt + lf + after - st);
 	}
-	if (L->longjf[i]) {
-		d->jf = (uint8_t)extra++;
-		d[extra] = CB_JA(L->start[L->jf[i]->offset] - (pc + extra) - 1);
+	if (lf) {
+		d->jf = (uint8_t)lt;
+		d[1 + lt] = CB_JA(after - sf);
 	} else {
-		off = L->start[L->jf[i]->offset] - pc - 1;
-		d->jf = (uint8_t)off;
-		if (off > 255)
-			return -ERANGE;
+		d->jf = (uint8_t)(lt + lf + after - sf);
 	}
-	return 0;
 }
 
 static void layout_free(struct layout *L)
@@ -396,8 +433,8 @@ int cb_graph_emit(struct cb_graph *g, struct sniff_prog *out)
 	max_align_t buf[(LAYOUT_STACK_BLOCKS * LAYOUT_BYTES_PER_BLOCK + sizeof(max_align_t) - 1) /
 			sizeof(max_align_t)];
 	struct sniff_insn *insns;
-	unsigned i;
-	int err;
+	unsigned k, total;
+	int err, fast;
 
 	out->len = 0;
 	out->insns = NULL;
@@ -407,35 +444,44 @@ int cb_graph_emit(struct cb_graph *g, struct sniff_prog *out)
 		return -ENOMEM;
 	if (layout_alloc(&L, g->nblocks, buf))
 		return -ENOMEM;
-	err = layout_order(g, &L);
+	err = layout_order(g, &L, &fast);
 	if (err)
 		goto out;
-	fix_long_jumps(&L, 0);
-	insns = malloc((L.start[L.n] ? L.start[L.n] : 1) * sizeof(*insns));
+	if (fast) {
+		/* each block's offset counts the instructions from it to the end */
+		total = L.n ? (unsigned)L.post[L.n - 1]->offset : 0;
+	} else {
+		fix_long_jumps(&L);
+		total = L.start[L.n];
+	}
+	insns = malloc((total ? total : 1) * sizeof(*insns));
 	if (!insns) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < L.n; i++)
-		if (emit_block(&L, i, insns) < 0) {
-			/* a backward jump (a loop): check every jump and start
-			 * again; the program only grows */
-			struct sniff_insn *more;
+	if (fast) {
+		for (k = L.n; k-- > 0;) {
+			const struct cb_block *b = L.post[k], *jt = L.postjt[k], *jf = L.postjf[k];
+			const struct cb_block *prev = k ? L.post[k - 1] : NULL;
+			int ret = is_ret(b);
 
-			fix_long_jumps(&L, 1);
-			more = realloc(insns, L.start[L.n] * sizeof(*insns));
-			if (!more) {
-				free(insns);
-				err = -ENOMEM;
-				goto out;
-			}
-			insns = more;
-			for (i = 0; i < L.n; i++)
-				emit_block(&L, i, insns);
-			break;
+			emit_block(insns + total - (unsigned)b->offset, b, jt, jf, prev == jt,
+				   L.longjt[k], L.longjf[k], prev ? (unsigned)prev->offset : 0,
+				   ret ? 0 : (unsigned)jt->offset, ret ? 0 : (unsigned)jf->offset);
 		}
+	} else {
+		for (k = 0; k < L.n; k++) {
+			int ret = is_ret(L.order[k]);
+
+			emit_block(insns + L.start[k], L.order[k], L.jt[k], L.jf[k],
+				   !ret && (unsigned)L.jt[k]->offset == k + 1, L.longjt[k],
+				   L.longjf[k], total - L.start[k + 1],
+				   ret ? 0 : total - L.start[L.jt[k]->offset],
+				   ret ? 0 : total - L.start[L.jf[k]->offset]);
+		}
+	}
 	out->insns = insns;
-	out->len = L.start[L.n];
+	out->len = total;
 out:
 	layout_free(&L);
 	return err;

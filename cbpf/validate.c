@@ -111,11 +111,11 @@ static int fail(struct sniff_error *err, unsigned pc, bool at_insn, const char *
 	return -EINVAL;
 }
 
-/* One instruction on its own (bpf_check_classic's loop body). */
-static int check_insn(const struct sniff_insn *in, unsigned pc, unsigned len,
+/* One instruction on its own (bpf_check_classic's loop body), of KIND. */
+static int check_insn(const struct sniff_insn *in, unsigned kind, unsigned pc, unsigned len,
 		      struct sniff_error *err)
 {
-	switch (in->code < sizeof(op_kind) ? op_kind[in->code] : OP_NO) {
+	switch (kind) {
 	case OP_NO:
 		return fail(err, pc, true, "instruction %u: opcode 0x%x is not allowed",
 			    pc, in->code);
@@ -234,10 +234,16 @@ int cb_validate_max(const struct sniff_insn *insns, unsigned len, unsigned max,
 		return fail(err, 0, false, "program length %u is not in 1..%u", insns ? len : 0,
 			    max);
 	for (pc = 0; pc < len; pc++) {
-		r = check_insn(&insns[pc], pc, len, err);
+		uint16_t code = insns[pc].code;
+		unsigned kind = code < sizeof(op_kind) ? op_kind[code] : OP_NO;
+
+		/* most instructions have nothing to check past their opcode */
+		if (kind == OP_PLAIN)
+			continue;
+		r = check_insn(&insns[pc], kind, pc, len, err);
 		if (r)
 			return r;
-		reads_mem |= op_kind[insns[pc].code] == OP_LDMEM;
+		reads_mem |= kind == OP_LDMEM;
 	}
 	last = insns[len - 1].code;
 	if (last != (BPF_RET | BPF_K) && last != (BPF_RET | BPF_A))

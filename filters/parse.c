@@ -724,69 +724,53 @@ static struct node *arth_unary(struct parser *p, struct token **rest, struct tok
 	return n;
 }
 
-// arth_mul = arth_unary (("*" | "/") arth_unary)*
-static struct node *arth_mul(struct parser *p, struct token **rest, struct token *tok)
+/* The binary operators, by how tightly they bind (0: not one).  Each level
+ * is a rule of the grammar, loosest first:
+ *   arth       = arth_and ("|" arth_and)*
+ *   arth_and   = arth_shift ("&" arth_shift)*
+ *   arth_shift = arth_add (("<<" | ">>") arth_add)*
+ *   arth_add   = arth_mul (("+" | "-") arth_mul)*
+ *   arth_mul   = arth_unary (("*" | "/") arth_unary)*
+ * all left-associative. */
+static int binop_level(enum tok_kind t, enum node_kind *k)
+{
+	switch (t) {
+	case TK_PIPE: *k = ND_BOR; return 1;
+	case TK_AMP: *k = ND_BAND; return 2;
+	case TK_LSH: *k = ND_SHL; return 3;
+	case TK_RSH: *k = ND_SHR; return 3;
+	case TK_PLUS: *k = ND_ADD; return 4;
+	case TK_MINUS: *k = ND_SUB; return 4;
+	case TK_STAR: *k = ND_MUL; return 5;
+	case TK_SLASH: *k = ND_DIV; return 5;
+	default: return 0;
+	}
+}
+
+/* The rules above from level MIN down, by precedence climbing: an operand
+ * is parsed by one call, not by a call per level (a descent per level was a
+ * third of parsing an arithmetic filter); the tree is the same. */
+static struct node *arth_binary(struct parser *p, struct token **rest, struct token *tok,
+				int min)
 {
 	struct node *n = arth_unary(p, &tok, tok);
+	enum node_kind k;
+	int level;
 
-	while (n && (tok->kind == TK_STAR || tok->kind == TK_SLASH)) {
-		enum node_kind k = tok->kind == TK_STAR ? ND_MUL : ND_DIV;
-
-		n = new_binary(p, k, n, arth_unary(p, &tok, tok->next));
-	}
+	while (n && (level = binop_level(tok->kind, &k)) >= min)
+		n = new_binary(p, k, n, arth_binary(p, &tok, tok->next, level + 1));
 	*rest = tok;
 	return n;
 }
 
-// arth_add = arth_mul (("+" | "-") arth_mul)*
-static struct node *arth_add(struct parser *p, struct token **rest, struct token *tok)
-{
-	struct node *n = arth_mul(p, &tok, tok);
-
-	while (n && (tok->kind == TK_PLUS || tok->kind == TK_MINUS)) {
-		enum node_kind k = tok->kind == TK_PLUS ? ND_ADD : ND_SUB;
-
-		n = new_binary(p, k, n, arth_mul(p, &tok, tok->next));
-	}
-	*rest = tok;
-	return n;
-}
-
-// arth_shift = arth_add (("<<" | ">>") arth_add)*
-static struct node *arth_shift(struct parser *p, struct token **rest, struct token *tok)
-{
-	struct node *n = arth_add(p, &tok, tok);
-
-	while (n && (tok->kind == TK_LSH || tok->kind == TK_RSH)) {
-		enum node_kind k = tok->kind == TK_LSH ? ND_SHL : ND_SHR;
-
-		n = new_binary(p, k, n, arth_add(p, &tok, tok->next));
-	}
-	*rest = tok;
-	return n;
-}
-
-// arth_and = arth_shift ("&" arth_shift)*
-static struct node *arth_and(struct parser *p, struct token **rest, struct token *tok)
-{
-	struct node *n = arth_shift(p, &tok, tok);
-
-	while (n && tok->kind == TK_AMP)
-		n = new_binary(p, ND_BAND, n, arth_shift(p, &tok, tok->next));
-	*rest = tok;
-	return n;
-}
-
-// arth = arth_and ("|" arth_and)*
+// arth = arth_and ("|" arth_and)*, the loosest level of arth_binary
 static struct node *arth(struct parser *p, struct token **rest, struct token *tok)
 {
 	struct node *n;
 
 	if (deeper(p, tok) < 0)
 		return NULL;
-	n = arth_and(p, &tok, tok);
-	while (n && tok->kind == TK_PIPE)
-		n = new_binary(p, ND_BOR, n, arth_and(p, &tok, tok->next));
+	n = arth_binary(p, &tok, tok, 1);
 	*rest = tok;
 	p->depth--;
 	return n;
