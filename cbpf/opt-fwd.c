@@ -113,16 +113,24 @@ static inline __attribute__((always_inline)) uint32_t eval_stmt(struct vn_table 
 	return v ? v : vn_opaque(t);
 }
 
+/* Compared four scratch slots at a time: threading asks this for nearly
+ * every load it passes, and a value is seldom held anywhere, so the early
+ * exit of a loop saved nothing (1.5% of compiling the mix). */
+typedef uint32_t loc4 __attribute__((vector_size(16)));
+
 static int holds(const struct state *s, uint32_t v)
 {
+	loc4 m[BPF_MEMWORDS / 4], any = { 0, 0, 0, 0 };
 	unsigned i;
 
 	if (!v)
 		return 0;
-	for (i = 0; i < NLOC; i++)
-		if (s->loc[i] == v)
-			return 1;
-	return 0;
+	if (s->loc[LOC_A] == v || s->loc[LOC_X] == v)
+		return 1;
+	memcpy(m, s->loc, sizeof(m));
+	for (i = 0; i < BPF_MEMWORDS / 4; i++)
+		any |= m[i] == v;
+	return (any[0] | any[1] | any[2] | any[3]) != 0;
 }
 
 /* Rewrites that keep the value and never make a statement worse. */
