@@ -53,20 +53,31 @@ static uint64_t abs_need(uint16_t code, uint32_t k)
 	return 0;
 }
 
-/* Bytes every path to each block has loaded (by topo index). */
-static uint64_t *known_lengths(struct opt_ctx *o)
+/* Bytes every path to each block has loaded (by topo index), worked out
+ * only as far down the order as a chain head asks: a block's predecessors
+ * come before it.  Finished before any chain is rewritten (known_finish),
+ * so that it is the graph's as opt_chains found it. */
+struct known {
+	uint64_t *in;
+	unsigned done;	/* blocks whose entry is final and pushed on */
+};
+
+static int known_at(struct opt_ctx *o, struct known *K, unsigned head, uint64_t *out)
 {
-	uint64_t *in = opt_alloc_raw(o, o->n * sizeof(*in));
 	unsigned i, j;
 
-	if (!in)
-		return NULL;
-	for (i = 0; i < o->n; i++)
-		in[i] = UINT64_MAX;
-	in[0] = 0;
-	for (i = 0; i < o->n; i++) {
-		const struct cb_block *b = o->topo[i];
-		uint64_t k = in[i] == UINT64_MAX ? 0 : in[i];
+	if (!K->in) {
+		K->in = opt_alloc_raw(o, o->n * sizeof(*K->in));
+		if (!K->in)
+			return -ENOMEM;
+		for (i = 0; i < o->n; i++)
+			K->in[i] = UINT64_MAX;
+		K->in[0] = 0;
+		K->done = 0;
+	}
+	for (; K->done <= head; K->done++) {
+		const struct cb_block *b = o->topo[K->done];
+		uint64_t *in = K->in, k = in[K->done] == UINT64_MAX ? 0 : in[K->done];
 
 		for (j = 0; j < b->nstmts; j++) {
 			uint64_t need = abs_need(b->stmts[j].code, b->stmts[j].k);
@@ -74,7 +85,7 @@ static uint64_t *known_lengths(struct opt_ctx *o)
 			if (need > k)
 				k = need;
 		}
-		in[i] = k;
+		in[K->done] = k;
 		if (is_ret(b))
 			continue;
 		if (k < in[b->jt->offset])
@@ -82,7 +93,17 @@ static uint64_t *known_lengths(struct opt_ctx *o)
 		if (k < in[b->jf->offset])
 			in[b->jf->offset] = k;
 	}
-	return in;
+	*out = K->in[head];
+	return 0;
+}
+
+/* Before a rewrite: the chains still to come read the graph as it was. */
+static void known_finish(struct opt_ctx *o, struct known *K)
+{
+	uint64_t unused;
+
+	if (K->in && o->n)
+		known_at(o, K, o->n - 1, &unused);
 }
 
 static int only_writes_a(const struct cb_block *b)
@@ -255,13 +276,11 @@ static int values_repeat(const struct link *L, unsigned m)
 }
 
 /* Try the chain of M links headed by topo index HEAD; 1 if rewritten, 0 if
- * not worth it or not safe.  *KNOWN: known_lengths(), made by the first call
- * that needs it (no chain has been rewritten before that, so it is the
- * graph's as opt_chains found it).
+ * not worth it or not safe.  K: the bytes known loaded (known_at()).
  * ZERO_EXIT: E drops the packet, as a failing load does, so no order can tell
  * them apart; only the loads done when no test fires must stay as demanding. */
 static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_block *E,
-		   struct cb_block *F, uint64_t **known, unsigned head, int zero_exit)
+		   struct cb_block *F, struct known *K, unsigned head, int zero_exit)
 {
 	struct cb_block **box;
 	struct link *N;
@@ -275,9 +294,8 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 	number_chain(o, L, m, vn_opaque(&o->vn), vn_opaque(&o->vn));
 	if (!values_repeat(L, m))
 		return 0;
-	if (!*known && !(*known = known_lengths(o)))
+	if (known_at(o, K, head, &committed))
 		return -ENOMEM;
-	committed = (*known)[head];
 	box = opt_alloc_raw(o, m * sizeof(*box));
 	N = opt_alloc_raw(o, m * sizeof(*N));
 	mat = opt_alloc_raw(o, m * sizeof(*mat));
@@ -397,11 +415,12 @@ static int regroup(struct opt_ctx *o, struct link *L, unsigned m, struct cb_bloc
 			}
 		}
 		if (nn < on || ni < oi)
-			return regroup(o, L, m, E, F, known, head, 0);
+			return regroup(o, L, m, E, F, K, head, 0);
 	}
 done:
 	if (!ok || new_size >= old_size)
 		return 0;
+	known_finish(o, K);
 	/* rewrite the boxes in order, with room made first: no failure half way */
 	for (i = 0; i < m && ok; i++) {
 		const struct link *src = i == 0 ? &N[0] : mat[i];
@@ -431,7 +450,7 @@ done:
 
 int opt_chains(struct opt_ctx *o)
 {
-	uint64_t *known = NULL;	/* made when a chain needs it */
+	struct known known = { NULL, 0 };	/* made when a chain needs it */
 	unsigned *npred = opt_alloc(o, o->n * sizeof(*npred));
 	unsigned char *used = opt_alloc(o, o->n);
 	struct link *L = NULL;
