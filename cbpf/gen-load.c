@@ -16,14 +16,19 @@ struct gsl gen_abs_offset_varpart(struct gen *s, struct goff *o)
 	return l;
 }
 
-static struct gsl load_absoffsetrel(struct gen *s, struct goff *o, uint32_t off, uint16_t size)
+/* Inline, and a constant offset (nearly every load) built in place: going
+ * through gen_abs_offset_varpart() copied an empty list around first. */
+static inline struct gsl load_absoffsetrel(struct gen *s, struct goff *o, uint32_t off,
+					   uint16_t size)
 {
-	struct gsl l = gen_abs_offset_varpart(s, o);
+	struct gsl l = { 0 };
 
-	if (l.n)
-		gsl_add(s, &l, BPF_LD | BPF_IND | size, o->c + off);
-	else
+	if (!o->var) {
 		gsl_add(s, &l, BPF_LD | BPF_ABS | size, o->c + off);
+		return l;
+	}
+	l = gen_abs_offset_varpart(s, o);
+	gsl_add(s, &l, BPF_LD | BPF_IND | size, o->c + off);
 	return l;
 }
 

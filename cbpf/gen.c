@@ -125,15 +125,39 @@ static struct cb_block *new_block(struct gen *s, unsigned cap)
 	return b;
 }
 
-/* Append L to B's statements; the array is sized exactly, in one go. */
-static void block_stmts(struct gen *s, struct cb_block *b, const struct gsl *l)
+/* Append L to B's statements; the array is sized exactly, in one go.
+ * Inline, and a short list copied by hand: nearly every list is a load or
+ * two, for which the calls to reserve and to memcpy were most of the cost. */
+static inline void block_stmts(struct gen *s, struct cb_block *b, const struct gsl *l)
 {
-	if (!l || !l->n)
+	const struct cb_stmt *v;
+	struct cb_stmt *d;
+	unsigned n;
+
+	if (!l || !(n = l->n))
 		return;
-	if (cb_block_reserve(b, b->nstmts + l->n) < 0)
+	if (b->nstmts + n > b->capstmts && cb_block_reserve(b, b->nstmts + n) < 0)
 		gen_fail(s, "out of memory");
-	memcpy(b->stmts + b->nstmts, gsl_stmts(l), l->n * sizeof(*b->stmts));
-	b->nstmts += l->n;
+	v = gsl_stmts(l);
+	d = b->stmts + b->nstmts;
+	b->nstmts += n;
+	if (n > GSL_INLINE) {
+		memcpy(d, v, n * sizeof(*d));
+		return;
+	}
+	switch (n) {
+	case 4:
+		d[3] = v[3];
+		/* fall through */
+	case 3:
+		d[2] = v[2];
+		/* fall through */
+	case 2:
+		d[1] = v[1];
+		/* fall through */
+	default:
+		d[0] = v[0];
+	}
 }
 
 struct cb_block *gen_block(struct gen *s, const struct gsl *stmts)

@@ -117,15 +117,6 @@ static int chunk_cache_put(struct arena_chunk *c)
 }
 #endif
 
-void *arena_alloc(struct arena *a, size_t n)
-{
-	void *p = arena_alloc_raw(a, n);
-
-	if (p)
-		memset(p, 0, n);
-	return p;
-}
-
 /* A new chunk for N bytes, which becomes the one arena_alloc_raw() takes
  * from (the rest of the previous one is left unused). */
 void *arena_alloc_chunk(struct arena *a, size_t n)
@@ -162,7 +153,8 @@ void *arena_alloc_chunk(struct arena *a, size_t n)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *d = arena_alloc(a, n + 1);
+	/* not zeroed: every byte is written below */
+	char *d = arena_alloc_raw(a, n + 1);
 
 	if (!d)
 		return NULL;

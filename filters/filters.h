@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "sniff.h"
 
 /* ---- arena.c: every AST node and string of one compilation lives in one arena */
@@ -20,7 +21,6 @@ struct arena {
 	char *cur, *end;        /* the free part of head's chunk */
 };
 #define ARENA_ALIGN 16
-void *arena_alloc(struct arena *a, size_t n);          /* zeroed; NULL on ENOMEM */
 void *arena_alloc_chunk(struct arena *a, size_t n);    /* arena_alloc_raw's new-chunk path */
 /* Not zeroed.  Inline: a compile takes thousands of small pieces, and most
  * fit in the current chunk. */
@@ -35,6 +35,17 @@ static inline void *arena_alloc_raw(struct arena *a, size_t n)
 		return p;
 	}
 	return arena_alloc_chunk(a, n);
+}
+/* Zeroed; NULL on ENOMEM.  Inline too: most callers ask for a constant size
+ * (a node, a token), which the compiler then clears with a few stores
+ * instead of a call to memset behind a call here. */
+static inline void *arena_alloc(struct arena *a, size_t n)
+{
+	void *p = arena_alloc_raw(a, n);
+
+	if (p)
+		memset(p, 0, n);
+	return p;
 }
 /* An arena that holds its own struct (for objects that point to their arena
  * and may be moved): arena_delete() frees it with everything in it. */
