@@ -31,6 +31,18 @@ compare() { # label
 	fi
 }
 
+# The kernel publishes a carrier change to operstate later (linkwatch can
+# wait up to a second), so tcpdump and sniff, run one after the other, could
+# see different states: wait until IF's operstate is STATE (at most 3 s).
+settle() { # IF STATE
+	local i
+	for i in $(seq 30); do
+		[ "$(nsx cat "/sys/class/net/$1/operstate")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "note: $1 still not $2 after 3 s"
+}
+
 # netns_setup made veth0/veth1 and brought lo, veth0 and veth1 up: connected.
 ip -n "$NS" link add vhalf0 type veth peer name vhalf1 || exit 1
 ip -n "$NS" link set vhalf0 up                      # carrier needs both ends
@@ -38,9 +50,11 @@ ip -n "$NS" link add br9 type bridge 2>/dev/null || echo "note: no bridge suppor
 ip -n "$NS" link add ifb3 type ifb 2>/dev/null || echo "note: no ifb support, case left out"
 ip -n "$NS" link add dum0 type dummy 2>/dev/null && ip -n "$NS" link set dum0 up ||
 	echo "note: no dummy support, case left out"
+settle veth0 up; settle veth1 up; settle vhalf0 lowerlayerdown
 compare "lo up, veth pair up, half-up veth pair"
 ip -n "$NS" link set lo down
 ip -n "$NS" link set veth1 down                     # veth0 loses its carrier
+settle veth0 lowerlayerdown
 compare "lo down, veth1 down"
 echo "iflist test: $fails failure(s)"
 [ $fails = 0 ]
