@@ -144,15 +144,19 @@ static int write_all(struct sniff_dumper *d, struct iovec *iov, int cnt)
 	return 0;
 }
 
+/* A record header from the time as seconds and nanoseconds (the file's
+ * precision decides the fraction). */
+static struct rec_hdr rec_of(const struct sniff_dumper *d, uint32_t sec, uint32_t nsec,
+			     uint32_t caplen, uint32_t len)
+{
+	return (struct rec_hdr){ sec, d->nano ? nsec : nsec / 1000, caplen, len };
+}
+
 static void fill_hdr(const struct sniff_dumper *d, struct rec_hdr *r,
 		     const struct sniff_pkthdr *hdr)
 {
-	uint32_t frac = (uint32_t)(hdr->ts_ns % 1000000000u);
-
-	r->sec = (uint32_t)(hdr->ts_ns / 1000000000u);
-	r->frac = d->nano ? frac : frac / 1000;
-	r->caplen = hdr->caplen;
-	r->len = hdr->len;
+	*r = rec_of(d, (uint32_t)(hdr->ts_ns / 1000000000u), (uint32_t)(hdr->ts_ns % 1000000000u),
+		    hdr->caplen, hdr->len);
 }
 
 /* Copied records first: they were handed over before the referenced ones. */
@@ -189,7 +193,7 @@ int dumper_add_ref_ts(struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint3
 		      uint32_t len, uint8_t *data)
 {
 	unsigned i = d->nref;
-	struct rec_hdr r = { sec, d->nano ? nsec : nsec / 1000, caplen, len };
+	struct rec_hdr r = rec_of(d, sec, nsec, caplen, len);
 
 	/* The header goes in the DUMPER_ROOM bytes the ring leaves in front of
 	 * the packet, so that header and data are one piece of memory. */
