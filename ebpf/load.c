@@ -116,7 +116,7 @@ int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t
 {
 	char *buf = log, reason[256];
 	size_t buf_sz = log_sz;
-	int fd, err, again;
+	int fd, err, again, gave_up;
 
 	if (!insns || len == 0)
 		return -EINVAL;
@@ -144,13 +144,14 @@ int eb_load(const struct sniff_ebpf_insn *insns, unsigned len, char *log, size_t
 			return err;
 	}
 	again = prog_load(insns, len, buf, (uint32_t)buf_sz);
-	if (err == -E2BIG || err == -EFAULT || err == -ENOSPC || again == -ENOSPC) {
+	gave_up = err == -E2BIG || err == -EFAULT || err == -ENOSPC;
+	if (gave_up || again == -ENOSPC) {
 		/* the log is the verifier's last states, thousands of lines the
 		 * user cannot act on: one line, the reason, instead */
 		log_reason(buf, reason, sizeof(reason));
 		snprintf(log, log_sz, "the kernel verifier %s a program of %u instructions: %s",
-			 err == -E2BIG || err == -EFAULT || err == -ENOSPC ? "gave up on" :
-			 "refused", len, reason[0] ? reason : strerror(-err));
+			 gave_up ? "gave up on" : "refused", len,
+			 reason[0] ? reason : strerror(-err));
 	} else if (buf != log) {
 		copy_tail(log, log_sz, buf);
 	}
