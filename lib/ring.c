@@ -549,12 +549,12 @@ static int64_t pause_us(struct run *rs)
 	int64_t now = now_us(), took = now - rs->batch_start_us;
 	int64_t late = LATE_US(rs->group->opts.latency_ms), us = late, fill = 0;
 	uint64_t real = 0;
-	int i, filling = 0;
-
 	/* several rings: their timers are not in step, and each would wake us
 	 * on its own, so a pause pays even when no block fills */
+	int i, filling = rs->n > 1;
+
 	for (i = 0; i < rs->n; i++)
-		filling |= !rs->m[i]->ring.timed_out || rs->n > 1;
+		filling |= !rs->m[i]->ring.timed_out;
 	if (!filling || !rs->blocks || rs->pkts < 64 || took <= 0) {
 		us = 0;
 	} else {
