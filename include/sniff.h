@@ -236,8 +236,9 @@ enum sniff_fanout {
 
 /* Who runs the callback when there are several workers. */
 enum sniff_delivery {
-	SNIFF_DELIVER_ORDERED = 0, /* one thread (the caller's) walks every ring and
-				      delivers in timestamp order, within latency_ms */
+	SNIFF_DELIVER_ORDERED = 0, /* a thread per worker walks its ring; the
+				      caller's thread merges and delivers in
+				      timestamp order, within latency_ms */
 	SNIFF_DELIVER_SERIAL = 1,  /* one thread per worker; callbacks never overlap
 				      (a lock), order kept per worker only */
 	SNIFF_DELIVER_PARALLEL = 2,/* one thread per worker; callbacks run concurrently */

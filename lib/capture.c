@@ -646,8 +646,9 @@ long sniff_capture__loop(struct sniff_capture *cap, long count, sniff_packet_cb 
 		lib_log(SNIFF_LOG_ERROR, "%s: capture not activated", cap->ifname);
 		return -EINVAL;
 	}
-	if (cap->nmemb > 1 && cap->opts.delivery != SNIFF_DELIVER_ORDERED && count <= 0)
-		return workers_loop(cap, count, cb, user);
+	if (cap->nmemb > 1 && count <= 0)
+		return cap->opts.delivery == SNIFF_DELIVER_ORDERED ?
+			merge_run(cap, cb, user, NULL) : workers_loop(cap, count, cb, user);
 	return ring_run(cap, cap->memb, cap->nmemb, count, cb, user, NULL);
 }
 
@@ -674,6 +675,8 @@ long sniff_capture__dump(struct sniff_capture *cap, long count, struct sniff_dum
 		lib_log(SNIFF_LOG_ERROR, "%s: capture not activated", cap->ifname);
 		return -EINVAL;
 	}
+	if (cap->nmemb > 1 && count <= 0)
+		return merge_run(cap, NULL, NULL, d);
 	return ring_run(cap, cap->memb, cap->nmemb, count, NULL, NULL, d);
 }
 

@@ -189,22 +189,34 @@ int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8
 				 (uint32_t)(hdr->ts_ns % 1000000000u), hdr->caplen, hdr->len, data);
 }
 
-int dumper_add_ref_ts(struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
-		      uint32_t len, uint8_t *data)
+void dumper_put_hdr(const struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
+		    uint32_t len, uint8_t *data)
 {
-	unsigned i = d->nref;
 	struct rec_hdr r = rec_of(d, sec, nsec, caplen, len);
 
 	/* The header goes in the DUMPER_ROOM bytes the ring leaves in front of
 	 * the packet, so that header and data are one piece of memory. */
 	memcpy(data - sizeof(r), &r, sizeof(r));
-	d->iov[i].iov_base = data - sizeof(r);
-	d->iov[i].iov_len = sizeof(r) + caplen;
+}
+
+int dumper_add_rec(struct sniff_dumper *d, uint8_t *data, uint32_t caplen)
+{
+	unsigned i = d->nref;
+
+	d->iov[i].iov_base = data - sizeof(struct rec_hdr);
+	d->iov[i].iov_len = sizeof(struct rec_hdr) + caplen;
 	d->nref = i + 1;
 	if (d->err)
 		return d->err;
 	/* The caller commits: it must give the ring blocks back after that. */
 	return d->nref == REF_MAX || d->packet_buffered;
+}
+
+int dumper_add_ref_ts(struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
+		      uint32_t len, uint8_t *data)
+{
+	dumper_put_hdr(d, sec, nsec, caplen, len, data);
+	return dumper_add_rec(d, data, caplen);
 }
 
 int sniff_dumper__flush(struct sniff_dumper *d)

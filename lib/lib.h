@@ -8,6 +8,8 @@
  *   ring.c      the TPACKET_V3 ring: set-up, packet loop over one or several
  *               rings (merged in timestamp order), exact statistics
  *   workers.c   several sockets in one PACKET_FANOUT group, worker threads
+ *   merge.c     ordered delivery from several workers: a thread per ring,
+ *               one merging thread that runs the callback or writes the file
  *   cooked.c    LINUX_SLL2 capture ("any"): kernel program rewrite, header
  *   offline.c   pcap/pcapng files through libpcap's savefile reader
  *   dumper.c    pcap files through libpcap's savefile writer
@@ -103,6 +105,23 @@ void ring_teardown(struct sniff_capture *cap);
 long ring_run(struct sniff_capture *group, struct sniff_capture **m, int n, long count,
 	      sniff_packet_cb cb, void *user, struct sniff_dumper *d);
 int ring_stats_pull(struct sniff_capture *cap);  /* add PACKET_STATISTICS to cap->st */
+/* The pieces of the loop merge.c's worker threads share: the entry at the
+ * head (NULL: no block ready, or r->held blocks already out), the step past
+ * it (a finished block counts in r->held; given back at once unless HOLD),
+ * the frame as delivered (0: skipped, counted), giving blocks back. */
+struct tpacket3_hdr;
+struct tpacket3_hdr *ring_head(struct cap_ring *r);
+void ring_next(struct cap_ring *r, int hold);
+int ring_frame(struct sniff_capture *cap, struct tpacket3_hdr *h, int meta,
+	       struct sniff_pkthdr *hdr, uint8_t **data);
+void ring_release(struct cap_ring *r);           /* the r->held blocks behind r->block */
+void ring_give_back(struct cap_ring *r, unsigned i);
+int ring_sock_error(struct sniff_capture *cap);  /* log why the socket failed; -errno */
+uint64_t realtime_ns(void);
+
+/* ---- merge.c: ORDERED delivery with several workers, a thread per ring */
+long merge_run(struct sniff_capture *group, sniff_packet_cb cb, void *user,
+	       struct sniff_dumper *d);
 
 /* ---- workers.c */
 int workers_open(struct sniff_capture *group, const char *ifname);
@@ -118,6 +137,11 @@ int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8
  * capture loop's path, spared a 64-bit multiply and divide per packet. */
 int dumper_add_ref_ts(struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
 		      uint32_t len, uint8_t *data);
+/* The same in two steps, so that another thread can write the header:
+ * dumper_put_hdr reads nothing of D but its precision. */
+void dumper_put_hdr(const struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
+		    uint32_t len, uint8_t *data);
+int dumper_add_rec(struct sniff_dumper *d, uint8_t *data, uint32_t caplen);
 int dumper_commit(struct sniff_dumper *d);
 
 /* ---- cooked.c */

@@ -6,6 +6,7 @@ libsniff_core_la_SOURCES += \
 	lib/capture.c \
 	lib/ring.c \
 	lib/workers.c \
+	lib/merge.c \
 	lib/cooked.c \
 	lib/offline.c \
 	lib/dumper.c

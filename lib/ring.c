@@ -177,7 +177,7 @@ static struct tpacket_block_desc *block_at(struct cap_ring *r, unsigned i)
 }
 
 /* The entry at the head of the ring, or NULL when no block is ready. */
-static struct tpacket3_hdr *ring_head(struct cap_ring *r)
+struct tpacket3_hdr *ring_head(struct cap_ring *r)
 {
 	while (!r->pkt) {
 		struct tpacket_block_desc *b = block_at(r, r->block);
@@ -204,7 +204,7 @@ static struct tpacket3_hdr *ring_head(struct cap_ring *r)
 }
 
 /* Give the blocks read so far back to the kernel. */
-static void ring_release(struct cap_ring *r)
+void ring_release(struct cap_ring *r)
 {
 	unsigned i = (r->block + r->block_nr - r->held) % r->block_nr;
 
@@ -213,7 +213,14 @@ static void ring_release(struct cap_ring *r)
 				 __ATOMIC_RELEASE);
 }
 
-static void ring_next(struct cap_ring *r, int hold)
+/* Give block I back to the kernel (the worker threads' merger, merge.c). */
+void ring_give_back(struct cap_ring *r, unsigned i)
+{
+	__atomic_store_n(&block_at(r, i)->hdr.bh1.block_status, TP_STATUS_KERNEL,
+			 __ATOMIC_RELEASE);
+}
+
+void ring_next(struct cap_ring *r, int hold)
 {
 	const struct tpacket3_hdr *h = (const void *)r->pkt;
 
@@ -282,23 +289,26 @@ static inline void vlan_put_back(const struct sniff_capture *cap, const struct t
 	}
 }
 
-/* Deliver one frame; returns 1 when it was delivered. */
-static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hdr *h)
+/* The frame at H as the user sees it: *HDR and *DATA (VLAN tag put back,
+ * cooked header built), or 0 when it is not to be delivered (counted in
+ * cap->skipped). The interface and direction are read only when META is set
+ * or skipping needs them: they sit on the header's second cache line, which
+ * a file record does not need. */
+int ring_frame(struct sniff_capture *cap, struct tpacket3_hdr *h, int meta,
+	       struct sniff_pkthdr *hdr, uint8_t **datap)
 {
 	const struct sockaddr_ll *sll = (const void *)((uint8_t *)h +
 						      TPACKET_ALIGN(sizeof(*h)));
 	uint8_t *data = (uint8_t *)h + h->tp_mac;
-	struct sniff_pkthdr hdr = {
+
+	*hdr = (struct sniff_pkthdr){
 		.ts_ns = ts_of(h),
 		.caplen = h->tp_snaplen,
 		.len = h->tp_len,
 	};
-
-	/* The address sits on the header's second cache line, which a file
-	 * record does not need: read it only when something uses it. */
-	if (!rs->d || cap->skip_outgoing || cap->lo_ifindex || cap->cooked) {
-		hdr.ifindex = sll->sll_ifindex;
-		hdr.direction = sll->sll_pkttype;
+	if (meta || cap->skip_outgoing || cap->lo_ifindex || cap->cooked) {
+		hdr->ifindex = sll->sll_ifindex;
+		hdr->direction = sll->sll_pkttype;
 		if (sll->sll_pkttype == PACKET_OUTGOING &&
 		    (cap->skip_outgoing ||
 		     (cap->lo_ifindex && sll->sll_ifindex == cap->lo_ifindex))) {
@@ -307,19 +317,31 @@ static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hd
 		}
 	}
 	if (h->tp_status & TP_STATUS_VLAN_VALID || h->hv1.tp_vlan_tci)
-		vlan_put_back(cap, h, &hdr, &data);
+		vlan_put_back(cap, h, hdr, &data);
 	if (cap->cooked) {
 		/* tp_mac == tp_net on a SOCK_DGRAM socket; PACKET_RESERVE made room */
 		data = cooked_header(data, sll);
-		hdr.caplen += COOKED_HDR_LEN;
-		hdr.len += COOKED_HDR_LEN;
+		hdr->caplen += COOKED_HDR_LEN;
+		hdr->len += COOKED_HDR_LEN;
 	}
-	if (hdr.caplen > cap->snaplen)
-		hdr.caplen = cap->snaplen;
-	if (cap->prog.len && !sniff_prog_run(&cap->prog, data, hdr.len, hdr.caplen)) {
+	if (hdr->caplen > cap->snaplen)
+		hdr->caplen = cap->snaplen;
+	if (cap->prog.len && !sniff_prog_run(&cap->prog, data, hdr->len, hdr->caplen)) {
 		cap->skipped++; /* filtered here, counted by the kernel */
 		return 0;
 	}
+	*datap = data;
+	return 1;
+}
+
+/* Deliver one frame; returns 1 when it was delivered. */
+static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hdr *h)
+{
+	struct sniff_pkthdr hdr;
+	uint8_t *data;
+
+	if (!ring_frame(cap, h, !rs->d, &hdr, &data))
+		return 0;
 	cap->st.captured++;
 	if (rs->d) {
 		int r = dumper_add_ref(rs->d, &hdr, data); /* DUMPER_ROOM: see ring_setup */
@@ -350,7 +372,7 @@ static int member_done(const struct run *rs, const struct sniff_capture *m)
 	return rs->draining && m->st.captured + m->skipped >= m->stop_at;
 }
 
-static uint64_t realtime_ns(void)
+uint64_t realtime_ns(void)
 {
 	struct timespec ts;
 
@@ -407,7 +429,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int sock_error(struct sniff_capture *cap)
+int ring_sock_error(struct sniff_capture *cap)
 {
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
@@ -633,7 +655,7 @@ static int wait_rings(struct run *rs, int wait_ms)
 	}
 	for (i = 0; i < rs->n; i++)
 		if (rs->pfd[i].revents & (POLLERR | POLLNVAL))
-			return sock_error(rs->m[i]);
+			return ring_sock_error(rs->m[i]);
 	return 0;
 }
 

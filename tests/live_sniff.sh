@@ -7,7 +7,8 @@
 #   - the file holds exactly the matching frames, byte for byte, in order;
 #   - "captured" == "received by filter" == the expected count, 0 dropped;
 #   - while sniff runs, the kernel lists our eBPF socket filter (bpftool);
-#   - printed lines equal tcpdump's lines for the same frames (-t, no times).
+#   - printed lines equal tcpdump's lines for the same frames (-t, no times);
+#   - the same with two workers (threads), whose rings are merged back in order.
 # Needs root (netns, AF_PACKET, BPF): skips with a notice otherwise, and fails
 # instead of skipping when CI=true.
 set -u
@@ -16,9 +17,10 @@ N=${LIVE_FRAMES:-300}
 netns_setup sniff-live
 
 run_filter() {
-	local f=$1 label="filter '$1'" exp got before=$fails
+	# $2: more options (--workers 2: one thread per ring, merged in order)
+	local f=$1 x=${2:-} label="filter '$1'${2:+ ($2)}" exp got before=$fails
 	# 1. -w: the file must hold exactly the matching frames.
-	start_sniff "$TMP/w.out" "$TMP/w.err" -i veth1 -w "$TMP/got.pcap" $f || { fail "$label: start"; return; }
+	start_sniff "$TMP/w.out" "$TMP/w.err" -i veth1 $x -w "$TMP/got.pcap" $f || { fail "$label: start"; return; }
 	if [ "${CHECKED_BPFTOOL:-0}" = 0 ]; then
 		bpftool prog show | grep -A0 "socket_filter" | grep -q "name sniff" ||
 			fail "$label: no eBPF socket_filter named sniff in 'bpftool prog show' while capturing"
@@ -35,7 +37,7 @@ run_filter() {
 	check_counters "$TMP/w.err" "$exp" "$label (-w)"
 
 	# 2. printing: the same lines as tcpdump prints for the expected frames.
-	start_sniff "$TMP/p.out" "$TMP/p.err" -i veth1 -t -n $f || { fail "$label: start (print)"; return; }
+	start_sniff "$TMP/p.out" "$TMP/p.err" -i veth1 $x -t -n $f || { fail "$label: start (print)"; return; }
 	nsx "$FRAMEGEN" -i veth0 -n "$N" -s 7 >/dev/null || fail "$label: framegen"
 	stop_sniff || fail "$label: sniff (print) exited with status $?"
 	tcpdump -r "$TMP/exp.pcap" -t -n 2>/dev/null >"$TMP/p.exp"
@@ -48,6 +50,10 @@ run_filter() {
 for f in "" "tcp" "udp port 53" "arp or icmp" "ip6" "tcp port 80 and not src port 80" \
 	"host 10.1.0.1 or host 10.1.0.2" "not ip and not arp" "icmp6"; do
 	run_filter "$f"
+done
+# several workers: the file and the printed lines are still in the order sent
+for f in "" "tcp port 80 and not src port 80"; do
+	run_filter "$f" "--workers 2"
 done
 echo "live test: $fails failure(s)"
 [ $fails = 0 ]

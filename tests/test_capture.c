@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <linux/if_ether.h>
@@ -1673,6 +1674,24 @@ static long rx_packets(const char *ifname)
 	return v;
 }
 
+/* Threads of process PID. */
+static int task_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir)))
+		n += de->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
 /* The real command: SIGINT while frames still arrive leaves a valid file
  * holding exactly "captured" packets, and the counts add up. */
 START_TEST(test_sniff_sigint)
@@ -1702,6 +1721,10 @@ START_TEST(test_sniff_sigint)
 	for (i = 0; i < 2000 && rx_packets("veth1") <= rx0; i++)
 		usleep(1000);
 	usleep(10000);
+	/* a thread per worker walks its ring; the main thread merges and writes
+	 * (a sanitizer may add a thread of its own) */
+	i = task_count(sp);
+	ck_assert_msg(i >= 3, "sniff --workers 2 -w runs %d threads, expected 3", i);
 	kill(sp, SIGINT);
 	status = wait_bounded(sp, 5000);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sniff exit status %d",
