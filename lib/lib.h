@@ -116,6 +116,7 @@ int ring_frame(struct sniff_capture *cap, struct tpacket3_hdr *h, int meta,
 	       struct sniff_pkthdr *hdr, uint8_t **data);
 void ring_release(struct cap_ring *r);           /* the r->held blocks behind r->block */
 void ring_give_back(struct cap_ring *r, unsigned i);
+int ring_peek(struct cap_ring *r, unsigned i, unsigned *npkts, uint64_t *opened_ns);
 int ring_sock_error(struct sniff_capture *cap);  /* log why the socket failed; -errno */
 uint64_t realtime_ns(void);
 

@@ -17,17 +17,18 @@
  * has finished, so the merger knows which blocks nobody needs any more; the
  * worker reads a block again only after the merger has given it back.
  *
- * Order: the rule of ring.c. The oldest head entry goes next once every other
- * queue shows an entry too, or latency_ms has passed since its timestamp (a
- * worker's ring hands a packet over within half of that). A worker that must
- * wait for room (its queue full, or its whole ring out) wakes the merger,
- * which then writes and gives back what it has, and after at most latency_ms
- * takes that worker's entries even if another queue stays empty: neither
- * side waits for the other forever.
+ * Order: as in ring.c, the oldest head entry goes next once every other
+ * queue shows an entry too. An empty queue stops holding the others back
+ * once latency_ms has passed since the head's timestamp and its worker has
+ * read its ring to the end since then (pick): a late worker thread delays
+ * delivery but cannot break the order. A worker that must wait for room (its
+ * queue full, or its whole ring out) sleeps until the merger moves on, which
+ * it does within latency_ms, having written and given back what it could
+ * before it slept: neither side waits for the other forever.
  *
- * Waking: each side sleeps in poll() (a worker on its socket, the merger on
- * an eventfd) and says beforehand what it waits for; the other side writes
- * the eventfd only then. Idle, nobody wakes.
+ * Waking: each side sleeps (a worker in epoll on its socket, the merger in
+ * poll) on an eventfd too, and says beforehand what it waits for; the other
+ * side writes that eventfd only then. Idle, nobody wakes.
  *
  * Break: the group's break reaches every member. Each worker reads its
  * counters and takes from its ring exactly the packets counted, as ring.c's
@@ -54,6 +55,7 @@
  * (and the ring fill) rather than the queue hold the ring's blocks. */
 #define Q_LEN 16384u
 #define Q_MASK (Q_LEN - 1)
+#define NO_IDX (~0u)
 
 struct ent {
 	uint64_t key;             /* tp_sec << 32 | tp_nsec: orders as the time does */
@@ -74,12 +76,14 @@ struct wq {
 	atomic_uint done_blocks;     /* blocks finished: all their entries queued */
 	atomic_int finished;         /* the worker has stopped (drained, or failed) */
 	_Atomic uint64_t looked_ns;  /* when it last found no unread block in its ring */
+	atomic_uint next_idx;        /* the block it was to read next then (NO_IDX: none yet) */
 	int err;                     /* -errno the worker stopped with */
 	/* the merger's */
 	_Alignas(64) atomic_uint head;
 	atomic_uint released;        /* blocks given back to the kernel */
 	uint32_t tail_seen;          /* tail as last read */
 	uint64_t look_seen;          /* looked_ns as last read */
+	unsigned idx_seen;           /* next_idx as last read */
 	int quiet;                   /* empty, and the worker still running */
 	unsigned give_idx;           /* ring index of the next block to give back */
 	/* what each side sleeps for */
@@ -103,6 +107,7 @@ struct merge {
 	int wake_fd;                 /* eventfd: the workers wake the merger */
 	atomic_int abort;            /* stop at once (an error) */
 	uint64_t window_ns;
+	uint64_t timed_ns;           /* when a wait last ended by its timeout */
 };
 
 static void poke(int fd)
@@ -187,8 +192,10 @@ static int take(struct wq *q, uint32_t *blk, uint64_t *taken, uint64_t stop_at)
 	 * look: one of the two sides sees the other, so no wake-up is lost. */
 	atomic_store(&q->tail, tail);
 	atomic_store(&q->done_blocks, *blk); /* after tail: give_back() */
-	if (read_all)
+	if (read_all) {
 		atomic_store(&q->looked_ns, now); /* after tail: pick() */
+		atomic_store(&q->next_idx, r->block);
+	}
 	if (atomic_load(&q->merger_waits) &&
 	    atomic_exchange(&q->merger_waits, 0))
 		poke(mg->wake_fd);
@@ -365,19 +372,43 @@ static uint64_t ns_key(uint64_t ns)
 	return (ns / 1000000000u) << 32 | ns % 1000000000u;
 }
 
+/* The time before which no packet can come any more from the worker of an
+ * empty queue Q, as far as the merger can tell without waking it. Its last
+ * look: a packet may wait in the open block up to a block timeout (half of
+ * latency_ms) and the timer may be late, so latency_ms before the look.
+ * Better, when the block it was to read next is still the kernel's (it has
+ * read everything handed over): nothing older than that block's opening
+ * can come, or than now if the block is empty, less the other half of
+ * latency_ms for the time between a packet's timestamp and its place in the
+ * ring. */
+static uint64_t quiet_bound(const struct merge *mg, struct wq *q, uint64_t now)
+{
+	uint64_t b = q->look_seen > mg->window_ns ? q->look_seen - mg->window_ns : 0, opened = 0;
+	unsigned npkts;
+
+	if (q->idx_seen != NO_IDX && ring_peek(&q->m->ring, q->idx_seen, &npkts, &opened)) {
+		uint64_t p = (npkts ? opened : now) - mg->window_ns / 2;
+
+		if (p > b)
+			b = p;
+	}
+	return b;
+}
+
 /* The queue whose head goes next, with *LIMIT the key up to which it may run;
  * -1 when none may go yet: then wait at most *WAIT_MS (-1: until a worker
- * wakes us). *BUSY: queues still to hear from.
- *
- * An empty queue holds the others back until its worker has read its ring to
- * the end at a time T at least latency_ms after the head's timestamp: a
- * packet is in a block handed over by then (the block timeout is half of
- * that; the rest is the margin for a late timer), so nothing older can come
- * from that worker. A worker asleep on a quiet ring is asked to look again. */
+ * wakes us). *BUSY: queues still to hear from. An empty queue holds the others
+ * back up to its quiet_bound(). When that holds the head, the merger waits
+ * until the bound of a worker whose ring is empty passes the head, but for at
+ * least a block timeout after such a wait last ended: a lone packet is
+ * delivered about half of latency_ms after its time stamp, and while packets
+ * come to one worker only, the merger wakes once per block timeout, each
+ * packet still within latency_ms. Should the head reach latency_ms, the
+ * workers holding it back are asked to look again. */
 static int pick(struct merge *mg, int draining, uint64_t *limit, int *wait_ms, int *busy)
 {
-	uint64_t best_key = 0, second = UINT64_MAX, need, now, seen = UINT64_MAX;
-	int i, best = -1, empty = 0, stale = 0;
+	uint64_t best_key = 0, second = UINT64_MAX;
+	int i, best = -1, empty = 0;
 
 	*wait_ms = -1;
 	*busy = 0;
@@ -391,6 +422,7 @@ static int pick(struct merge *mg, int draining, uint64_t *limit, int *wait_ms, i
 			int fin = atomic_load_explicit(&q->finished, memory_order_acquire);
 
 			q->look_seen = atomic_load_explicit(&q->looked_ns, memory_order_acquire);
+			q->idx_seen = atomic_load_explicit(&q->next_idx, memory_order_acquire);
 			q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
 			q->quiet = head == q->tail_seen && !fin;
 			if (head == q->tail_seen) {
@@ -414,30 +446,36 @@ static int pick(struct merge *mg, int draining, uint64_t *limit, int *wait_ms, i
 	if (best < 0 || (empty && draining))
 		return -1; /* draining: every counted packet comes, wait for all */
 	if (empty) {
-		need = key_ns(best_key) + mg->window_ns;
-		now = 0;
-		for (i = 0; i < mg->n; i++) {
-			struct wq *q = &mg->q[i];
+		uint64_t now = realtime_ns(), bound = UINT64_MAX, need;
 
-			if (!q->quiet)
-				continue;
-			if (q->look_seen < need) {
-				if (!now)
-					now = realtime_ns();
-				if (now >= need)
-					poke(q->m->wake_fd); /* look again */
-				stale = 1;
-			} else if (q->look_seen < seen) {
-				seen = q->look_seen;
+		for (i = 0; i < mg->n; i++)
+			if (mg->q[i].quiet) {
+				uint64_t b = quiet_bound(mg, &mg->q[i], now);
+
+				if (b < bound)
+					bound = b;
 			}
-		}
-		if (stale) {
-			if (now < need)
-				*wait_ms = (int)((need - now) / 1000000u) + 1;
+		if (key_ns(best_key) > bound) {
+			/* when the bound of a worker with an empty block passes
+			 * the head, but not sooner than a block timeout after the
+			 * last such wake-up */
+			need = key_ns(best_key) + mg->window_ns / 2;
+			if (need < mg->timed_ns + mg->window_ns / 2)
+				need = mg->timed_ns + mg->window_ns / 2;
+			/* else the workers hand over soon, or are asked to */
+			if (now >= need)
+				need = key_ns(best_key) + mg->window_ns;
+			if (now < need) {
+				*wait_ms = (int)((need - now + 999999u) / 1000000u);
+				return -1;
+			}
+			for (i = 0; i < mg->n; i++)
+				if (mg->q[i].quiet && quiet_bound(mg, &mg->q[i], now) < key_ns(best_key))
+					poke(mg->q[i].m->wake_fd); /* look again */
 			return -1;
 		}
-		if (ns_key(seen - mg->window_ns) < second)
-			second = ns_key(seen - mg->window_ns);
+		if (ns_key(bound) < second)
+			second = ns_key(bound);
 	}
 	*limit = second;
 	return best;
@@ -514,9 +552,15 @@ static int merger_wait(struct merge *mg, int wait_ms)
 			(atomic_load(&q->tail) != atomic_load(&q->head) ||
 			 atomic_load(&q->looked_ns) != q->look_seen);
 	}
-	if (!again && poll(p, 2, wait_ms) < 0 && errno != EINTR) {
-		lib_log(SNIFF_LOG_ERROR, "%s: poll: %s", mg->g->ifname, strerror(errno));
-		return -errno;
+	if (!again) {
+		int n = poll(p, 2, wait_ms);
+
+		if (n < 0 && errno != EINTR) {
+			lib_log(SNIFF_LOG_ERROR, "%s: poll: %s", mg->g->ifname, strerror(errno));
+			return -errno;
+		}
+		if (!n)
+			mg->timed_ns = realtime_ns();
 	}
 	for (i = 0; i < mg->n; i++)
 		atomic_store(&mg->q[i].merger_waits, 0);
@@ -554,6 +598,8 @@ static int merge_start(struct merge *mg)
 	for (i = 0; i < mg->n; i++) {
 		mg->q[i].mg = mg;
 		mg->q[i].m = g->memb[i];
+		atomic_store(&mg->q[i].next_idx, NO_IDX);
+		mg->q[i].idx_seen = NO_IDX;
 	}
 	for (i = 0; i < mg->n; i++) {
 		struct wq *q = &mg->q[i];

@@ -220,6 +220,24 @@ void ring_give_back(struct cap_ring *r, unsigned i)
 			 __ATOMIC_RELEASE);
 }
 
+/* Block I as the kernel has it: 0 when it is user space's (handed over, or
+ * kept); else 1, with the packets already in it and, if any, when it was
+ * opened (before its first packet came). The kernel writes these as we read:
+ * a torn value is only an older or newer state. */
+int ring_peek(struct cap_ring *r, unsigned i, unsigned *npkts, uint64_t *opened_ns)
+{
+	struct tpacket_block_desc *b = block_at(r, i);
+
+	if (__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)
+		return 0;
+	*npkts = __atomic_load_n(&b->hdr.bh1.num_pkts, __ATOMIC_ACQUIRE);
+	if (*npkts)
+		*opened_ns = (uint64_t)__atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_sec,
+						       __ATOMIC_RELAXED) * 1000000000u +
+			__atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_nsec, __ATOMIC_RELAXED);
+	return 1;
+}
+
 void ring_next(struct cap_ring *r, int hold)
 {
 	const struct tpacket3_hdr *h = (const void *)r->pkt;
