@@ -39,9 +39,12 @@ for w in "${what[@]}"; do
 		;;
 	capture)
 		echo "## live: 1,000,000 frames at 100k pps into veth1 (CPU per captured packet, paired ratios vs tcpdump)"
+		# cmd2: tcpdump's block timeout (1 s) instead of sniff's 7 ms: while
+		# blocks take longer than 7 ms to fill, the difference is the wake-ups
 		(cd "$WORK" && ./bench_capture.sh -n 1000000 -r 100000 -R "$REPS" -f 'udp port 53' -- \
 			"tcpdump -i veth1 -B 65536 -w /dev/null 'udp port 53'" \
-			"$SNIFF -i veth1 -w /dev/null 'udp port 53'")
+			"$SNIFF -i veth1 -w /dev/null 'udp port 53'" \
+			"$SNIFF -i veth1 --latency 1000 -w /dev/null 'udp port 53'")
 		# cmd2: two fanout workers, one ordered writer; cmd3: the null consumer
 		# (ring walked, empty callback: the floor under any consumer)
 		(cd "$WORK" && ./bench_capture.sh -n 1000000 -r 100000 -R "$REPS" -f all -- \

@@ -58,9 +58,9 @@ void cmd_filter_error(const struct sniff_cmd *cmd, const struct sniff_error *err
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [-dDenNOpqStvxX#] [-c count] [-F file] [-i interface] [-Q in|out|inout]\n"
-		"       %*s [-r file] [-s snaplen] [-w file] [-y linktype] [--ebpf]\n"
-		"       %*s [--time-stamp-precision=micro|nano] [--immediate-mode]\n"
+		"Usage: %s [-dDenNOpqStvxX#] [-B size] [-c count] [-F file] [-i interface]\n"
+		"       %*s [-Q in|out|inout] [-r file] [-s snaplen] [-w file] [-y linktype] [--ebpf]\n"
+		"       %*s [--time-stamp-precision=micro|nano] [--immediate-mode] [--latency ms]\n"
 		"       %*s [--workers N] [--fanout hash|lb|cpu|rollover] [--kernel-filter] [expression]\n",
 		prog, (int)strlen(prog), "", (int)strlen(prog), "", (int)strlen(prog), "");
 }
@@ -144,6 +144,7 @@ enum {
 	OPT_WORKERS,
 	OPT_FANOUT,
 	OPT_KERNEL_FILTER,
+	OPT_LATENCY,
 };
 
 static const struct option long_opts[] = {
@@ -156,6 +157,8 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "fanout", required_argument, NULL, OPT_FANOUT },
 	{ "kernel-filter", no_argument, NULL, OPT_KERNEL_FILTER },
+	{ "latency", required_argument, NULL, OPT_LATENCY },
+	{ "buffer-size", required_argument, NULL, 'B' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -169,9 +172,14 @@ int main(int argc, char **argv)
 	cmd.prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	sniff_set_log(on_lib_log, &cmd);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:Ac:dDeF:hi:nNOpqQ:r:s:StUvw:xXy:#", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:AB:c:dDeF:hi:nNOpqQ:r:s:StUvw:xXy:#", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'A': cmd.Aflag++; break;
+		case 'B': /* KiB, as tcpdump; at most 4 GiB a worker */
+			if (parse_long(&cmd, "buffer size", optarg, 1, 4L << 20, &v))
+				return 1;
+			cmd.buffer_size = (size_t)v << 10;
+			break;
 		case 'c':
 			if (parse_long(&cmd, "packet count", optarg, 1, LONG_MAX, &v))
 				return 1;
@@ -217,6 +225,11 @@ int main(int argc, char **argv)
 		case OPT_EBPF: cmd.ebpf = 1; break;
 		case OPT_KERNEL_FILTER: cmd.kernel_filter = 1; break;
 		case OPT_IMMEDIATE: cmd.immediate = 1; break;
+		case OPT_LATENCY:
+			if (parse_long(&cmd, "latency", optarg, 1, 60000, &v))
+				return 1;
+			cmd.latency_ms = (int)v;
+			break;
 		case OPT_WORKERS:
 			if (parse_long(&cmd, "worker count", optarg, 1, 64, &v))
 				return 1;

@@ -339,7 +339,8 @@ static struct sniff_capture *open_capture(const struct sniff_cmd *cmd, const cha
 	SNIFF_OPTS(sniff_capture_opts, o,
 		   .snaplen = cmd->snaplen, .promisc = cmd->promisc,
 		   .direction = (enum sniff_direction)cmd->direction,
-		   .latency_ms = cmd->immediate ? 1 : 0, .tstamp_nano = cmd->nano,
+		   .latency_ms = cmd->immediate ? 1 : cmd->latency_ms, .tstamp_nano = cmd->nano,
+		   .buffer_size = cmd->buffer_size,
 		   .workers = cmd->workers, .fanout = (enum sniff_fanout)cmd->fanout);
 	cap = sniff_capture__open(*name, &o);
 	if (!cap)

@@ -24,6 +24,8 @@ struct sniff_cmd {
 	int direction;          /* -Q */
 	int nano;               /* --time-stamp-precision=nano */
 	int immediate;          /* --immediate-mode: 1 ms block timeout */
+	int latency_ms;         /* --latency MS: the longest a packet waits in the ring */
+	size_t buffer_size;     /* -B KiB: ring bytes per worker (0: the library's) */
 	int buffered_write;     /* -w without -U: flush only at exit */
 	int list_ifaces;        /* -D */
 	int workers;            /* --workers N: sockets in one fanout group */

@@ -32,6 +32,8 @@ case_ "unknown long option" "^sniff: unknown option '--frobnicate'" 1 -- --frobn
 case_ "missing argument" "^sniff: option '-c' needs an argument" 1 -- -r "$SAMPLE" -c
 case_ "bad count" "^sniff: invalid packet count 'ten'" 1 -- -r "$SAMPLE" -c ten
 case_ "bad snaplen" "^sniff: invalid snapshot length" 1 -- -r "$SAMPLE" -s 999999999
+case_ "bad buffer size" "^sniff: invalid buffer size '0'" 1 -- -i lo -B 0 -w "$TMP/out.pcap"
+case_ "bad latency" "^sniff: invalid latency '0\.5'" 1 -- -i lo --latency 0.5 -w "$TMP/out.pcap"
 case_ "missing interface" "^sniff: no-such-if0: .*([Nn]o such (device|interface)|does not exist)" 1 -- -i no-such-if0 -w "$TMP/out.pcap"
 case_ "unreadable file" "^sniff: .*/nonexistent.pcap: No such file or directory" 1 -- -r "$TMP/nonexistent.pcap" -w "$TMP/out.pcap"
 printf 'this is not a capture file at all, just text\n' >"$TMP/bad.pcap"

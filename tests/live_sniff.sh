@@ -55,5 +55,18 @@ done
 for f in "" "tcp port 80 and not src port 80"; do
 	run_filter "$f" "--workers 2"
 done
+# -B (KiB, as tcpdump) and --latency reach the ring the kernel reports: 2 MiB
+# in 16 blocks of 128 KiB, the block timeout 7/10 of 50 ms; and capture stays exact
+run_filter "udp port 53" "-B 2048 --latency 50"
+if start_sniff "$TMP/b.out" "$TMP/b.err" -i veth1 -B 2048 --latency 50 -w "$TMP/b.pcap"; then
+	ring=$(nsx ss -0 -e -i | grep -o 'ring_rx([^)]*)')
+	case $ring in
+	*blk_size:131072,blk_nr:16,*tmo:35,*) echo "ok: -B 2048 --latency 50: $ring" ;;
+	*) fail "-B 2048 --latency 50: the kernel reports '$ring'" ;;
+	esac
+	stop_sniff || fail "-B: sniff exited with status $?"
+else
+	fail "-B: start"
+fi
 echo "live test: $fails failure(s)"
 [ $fails = 0 ]
