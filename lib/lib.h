@@ -118,6 +118,8 @@ void ring_release(struct cap_ring *r);           /* the r->held blocks behind r-
 void ring_give_back(struct cap_ring *r, unsigned i);
 int ring_peek(struct cap_ring *r, unsigned i, unsigned *npkts, uint64_t *opened_ns);
 int ring_sock_error(struct sniff_capture *cap);  /* log why the socket failed; -errno */
+/* How long a drain waits for counted packets after the last one it took. */
+#define DRAIN_MS(latency_ms) (4 * (int64_t)(latency_ms) + 200)
 uint64_t realtime_ns(void);
 
 /* ---- merge.c: ORDERED delivery with several workers, a thread per ring */

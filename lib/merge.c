@@ -258,7 +258,7 @@ static void *worker_main(void *arg)
 	struct wq *q = arg;
 	struct sniff_capture *m = q->m;
 	struct merge *mg = q->mg;
-	uint64_t taken = m->st.captured + m->skipped, stop_at = UINT64_MAX;
+	uint64_t taken = m->st.captured + m->skipped, stop_at = UINT64_MAX, before;
 	uint32_t blk = 0;
 	int64_t deadline = 0;
 	int draining = 0, efd = worker_poll_fd(m);
@@ -280,16 +280,20 @@ static void *worker_main(void *arg)
 				break;
 			m->hold_stats = 1;
 			stop_at = m->st.received - m->st.dropped;
-			deadline = mono_ms() + 4 * (int64_t)mg->g->opts.latency_ms + 200;
 			draining = 1;
 		}
+		before = taken;
 		if (take(q, &blk, &taken, stop_at)) {
 			wait_merger(q, blk);
+			deadline = 0; /* waiting for the merger is not the kernel's time */
 			continue;
 		}
 		if (taken >= stop_at)
 			break;
 		if (draining) {
+			/* the time allowed runs from the last packet taken */
+			if (!deadline || taken != before)
+				deadline = mono_ms() + DRAIN_MS(mg->g->opts.latency_ms);
 			wait_ms = (int)(deadline - mono_ms());
 			if (wait_ms <= 0) {
 				lib_log(SNIFF_LOG_WARN, "%s: %llu counted packets not found in the "

@@ -678,12 +678,13 @@ static int wait_rings(struct run *rs, int wait_ms)
 }
 
 /* After a break: deliver the packets the kernel has counted but we have not
- * delivered yet. They are at the head of the rings, possibly in open blocks,
- * which the retire timer hands over within one block timeout. */
+ * delivered yet. They are at the head of the rings, possibly in open blocks.
+ * The time allowed runs from the last packet taken, so a slow callback does
+ * not use it up. */
 static long drain(struct run *rs, long max)
 {
-	int64_t deadline = now_ms() + 4 * (int64_t)rs->group->opts.latency_ms + 200;
-	long got = 0;
+	int64_t deadline = now_ms() + DRAIN_MS(rs->group->opts.latency_ms);
+	long got = 0, pkts;
 	int i, wait_ms;
 
 	for (i = 0; i < rs->n; i++) {
@@ -699,11 +700,14 @@ static long drain(struct run *rs, long max)
 		int64_t left;
 		int busy = 0;
 
+		pkts = rs->pkts;
 		got += run_some(rs, max - got, &wait_ms, 0);
 		for (i = 0; i < rs->n; i++)
 			busy |= !member_done(rs, rs->m[i]);
 		if (!busy || got >= max)
 			break;
+		if (rs->pkts != pkts)
+			deadline = now_ms() + DRAIN_MS(rs->group->opts.latency_ms);
 		left = deadline - now_ms();
 		if (left <= 0) {
 			for (i = 0; i < rs->n; i++) {

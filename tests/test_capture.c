@@ -1566,6 +1566,67 @@ START_TEST(test_dump_one_ring)
 }
 END_TEST
 
+/* A callback that takes about 20 us a packet. */
+static void slow_collect(void *user, const struct sniff_pkthdr *h, const uint8_t *data)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while (ms_between(&t0, &t) < 0.02);
+	pkts_add(user, h, data);
+}
+
+/* Two workers and a slow callback: the worker threads must wait for the
+ * merger, with their queues full (_i == 0: 40000 frames, more than a worker
+ * queues) or with every block of their rings out (_i == 1: 1 MiB rings,
+ * which the frames also overflow), and the break comes while they wait.
+ * Nothing is lost, doubled or reordered, and the counts add up. */
+START_TEST(test_workers_slow)
+{
+	SNIFF_OPTS(sniff_capture_opts, o, .workers = 2, .buffer_size = _i ? 1u << 20 : 0);
+	struct pkts got = { 0 }, want = { 0 };
+	struct sniff_capture *cap;
+	struct sniff_stats st;
+	struct watchdog w;
+	char file[128], what[64];
+	long r;
+
+	NEED_NS();
+	snprintf(what, sizeof(what), "2 workers, slow callback, %s", _i ? "1 MiB rings" :
+		 "full queues");
+	tmpname(file, sizeof(file), "slow");
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_msg(cap != NULL, "open veth1: %s", strerror(errno));
+	set_oracle_prog(cap, "");
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	run_framegen(_i ? 6000 : 40000, 6060 + _i, WK_MIX, file, "veth0");
+	oracle_frames(file, "", &want);
+	watchdog_start(&w, cap, 300); /* the drain delivers the rest */
+	r = sniff_capture__loop(cap, -1, slow_collect, &got);
+	watchdog_stop(&w);
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	fprintf(stderr, "%s: %zu of %zu frames, %llu dropped\n", what, got.n, want.n,
+		(unsigned long long)st.dropped);
+	ck_assert_msg(r == (long)got.n && st.captured == got.n, "%s: loop returned %ld, "
+		      "captured %llu, callback saw %zu", what, r,
+		      (unsigned long long)st.captured, got.n);
+	ck_assert_msg(st.received == want.n && st.captured + st.dropped == st.received,
+		      "%s: captured %llu + dropped %llu != received %llu (sent %zu)", what,
+		      (unsigned long long)st.captured, (unsigned long long)st.dropped,
+		      (unsigned long long)st.received, want.n);
+	assert_ts_order(&got, what);
+	if (!_i) {
+		ck_assert_uint_eq(st.dropped, 0);
+		assert_same_set(&got, &want, what);
+	}
+	sniff_capture__close(cap);
+	pkts_free(&got);
+	pkts_free(&want);
+}
+END_TEST
+
 /* Two workers, one file: every frame once, records in timestamp order, the
  * count in the file equal to "captured". */
 START_TEST(test_workers_dump)
@@ -1792,6 +1853,7 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_workers_once, 0, 3);
 	tcase_add_loop_test(tc, test_workers_fanout_modes, 0, 4);
 	tcase_add_test(tc, test_workers_dump);
+	tcase_add_loop_test(tc, test_workers_slow, 0, 2);
 	tcase_add_loop_test(tc, test_dump_one_ring, 0, 2);
 	tcase_add_test(tc, test_sniff_sigint);
 	suite_add_tcase(s, tc);
