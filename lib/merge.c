@@ -535,15 +535,18 @@ static long emit(struct merge *mg, struct wq *q, uint64_t limit)
 	return all + got;
 }
 
-/* Sleep until a queue we wait for gets an entry, a worker finishes or wants
- * room, a break, or WAIT_MS. */
+/* Sleep until WAIT_MS has passed, a worker finishes, or a break; with no
+ * time set (-1), until an empty queue gets an entry. With a time set, a
+ * worker handing over does not wake the merger: while packets come to every
+ * worker, the timer set when one queue ran dry (pick) then finds the next
+ * hand-over of every worker, one wake-up for all instead of one each. */
 static int merger_wait(struct merge *mg, int wait_ms)
 {
 	struct pollfd p[2] = { { mg->wake_fd, POLLIN, 0 }, { mg->g->wake_fd, POLLIN, 0 } };
 	int i, again = 0;
 
 	settle(mg); /* going idle: the file is complete up to here */
-	for (i = 0; i < mg->n; i++) {
+	for (i = 0; wait_ms < 0 && i < mg->n; i++) {
 		struct wq *q = &mg->q[i];
 
 		if (atomic_load(&q->head) == q->tail_seen && !atomic_load(&q->finished))
