@@ -27,7 +27,8 @@
  * Packets arriving meanwhile stay in the ring (and in the kernel's counters)
  * for the next loop.
  *
- * Several rings (workers in one fanout group) are merged by timestamp: the
+ * Several rings (the workers of one fanout group, in a count-limited loop;
+ * other loops give each its own thread, merge.c) are merged by timestamp: the
  * head packet with the smallest timestamp goes next, but only once every
  * other ring shows a packet too, or latency_ms has passed since its timestamp
  * (a packet the kernel timestamped earlier sits at most one retire period in

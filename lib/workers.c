@@ -8,10 +8,11 @@
  * kernel (PACKET_FANOUT_FLAG_UNIQUEID on the first member), so two captures
  * never share a group by accident.
  *
- * Delivery: ORDERED (and count-limited loops, and sniff_capture__dump) runs
- * on the caller's thread, which merges the rings (ring.c). SERIAL and
- * PARALLEL give every member a thread of its own running the single-ring
- * loop; SERIAL wraps the callback in a lock.
+ * Delivery: ORDERED (and sniff_capture__dump) gives every member a thread
+ * that walks its ring and the caller's thread the merge (merge.c); a
+ * count-limited loop merges the rings on the caller's thread alone (ring.c).
+ * SERIAL and PARALLEL give every member a thread of its own running the
+ * single-ring loop; SERIAL wraps the callback in a lock.
  */
 #include "config.h"
 #include <errno.h>
