@@ -1023,8 +1023,10 @@ static void *delete_later(void *arg)
 	return NULL;
 }
 
+/* _i == 1: with two workers, whose threads see the error and end the merge */
 START_TEST(test_interface_gone)
 {
+	SNIFF_OPTS(sniff_capture_opts, o, .workers = 1 + _i);
 	char *add[] = { "ip", "link", "add", "veth2", "type", "veth", "peer", "name", "veth3", NULL };
 	char *up[] = { "ip", "link", "set", "veth3", "up", NULL };
 	struct pkts got = { 0 };
@@ -1037,7 +1039,7 @@ START_TEST(test_interface_gone)
 	ck_assert_int_eq(netns_exec(&ns, add, NULL, 5000), 0);
 	ck_assert_int_eq(netns_exec(&ns, up, NULL, 5000), 0);
 	sniff_set_log(keep_log, NULL);
-	cap = sniff_capture__open("veth3", NULL);
+	cap = sniff_capture__open("veth3", &o);
 	ck_assert_ptr_nonnull(cap);
 	ck_assert_int_eq(sniff_capture__activate(cap), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, delete_later, NULL), 0);
@@ -1842,7 +1844,7 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, test_no_leak_at_start);
 	tcase_add_test(tc, test_tun_raw);
 	tcase_add_loop_test(tc, test_any, 0, (int)(sizeof(any_filters) / sizeof(any_filters[0])));
-	tcase_add_test(tc, test_interface_gone);
+	tcase_add_loop_test(tc, test_interface_gone, 0, 2);
 	tcase_add_test(tc, test_needs_cap_bpf);
 	suite_add_tcase(s, tc);
 
