@@ -1583,7 +1583,7 @@ static void slow_collect(void *user, const struct sniff_pkthdr *h, const uint8_t
 /* Two workers and a slow callback: the worker threads must wait for the
  * merger, with their queues full (_i == 0: 40000 frames, more than a worker
  * queues) or with every block of their rings out (_i == 1: 1 MiB rings,
- * which the frames also overflow), and the break comes while they wait.
+ * which the frames may overflow), and the break comes while they wait.
  * Nothing is lost, doubled or reordered, and the counts add up. */
 START_TEST(test_workers_slow)
 {
