@@ -696,6 +696,19 @@ void sniff_capture__break(struct sniff_capture *cap)
 		sniff_capture__break(cap->memb[i]);
 }
 
+/* A loop that has seen a break: consume the wake-up, then clear the request,
+ * so that the next loop sleeps again (a break before the loop may have come
+ * without a wake-up: then there is nothing to read). */
+void cap_break_clear(struct sniff_capture *cap)
+{
+	uint64_t v;
+
+	if (cap->wake_fd >= 0 && read(cap->wake_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing was written */
+	}
+	atomic_store(&cap->break_req, 0);
+}
+
 int sniff_capture__stats(struct sniff_capture *cap, struct sniff_stats *st)
 {
 	int err = 0;

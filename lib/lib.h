@@ -86,6 +86,7 @@ struct sniff_capture {
 
 /* ---- capture.c */
 struct sniff_capture *cap_new_offline(void);
+void cap_break_clear(struct sniff_capture *cap); /* after a loop saw a break */
 
 #define SNIFF_MAX_WORKERS 64
 
@@ -105,6 +106,7 @@ void ring_teardown(struct sniff_capture *cap);
 long ring_run(struct sniff_capture *group, struct sniff_capture **m, int n, long count,
 	      sniff_packet_cb cb, void *user, struct sniff_dumper *d);
 int ring_stats_pull(struct sniff_capture *cap);  /* add PACKET_STATISTICS to cap->st */
+int ring_count_now(struct sniff_capture *cap);   /* a drain's target: cap->stop_at */
 /* The pieces of the loop merge.c's worker threads share: the entry at the
  * head (NULL: no block ready, or r->held blocks already out), the step past
  * it (a finished block counts in r->held; given back at once unless HOLD),
@@ -121,6 +123,7 @@ int ring_sock_error(struct sniff_capture *cap);  /* log why the socket failed; -
 /* How long a drain waits for counted packets after the last one it took. */
 #define DRAIN_MS(latency_ms) (4 * (int64_t)(latency_ms) + 200)
 uint64_t realtime_ns(void);
+int64_t mono_ms(void);
 
 /* ---- merge.c: ORDERED delivery with several workers, a thread per ring */
 long merge_run(struct sniff_capture *group, sniff_packet_cb cb, void *user,

@@ -220,14 +220,6 @@ static void wait_merger(struct wq *q, uint32_t blk)
 	unpoke(m->wake_fd); /* a break or an abort stays in its flag */
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The worker sleeps in epoll, edge-triggered on its socket: a packet socket
  * polls readable while the block before the one the kernel fills is not the
  * kernel's, and that is the case as long as the merger still has the last
@@ -272,14 +264,11 @@ static void *worker_main(void *arg)
 		int i, n, wait_ms = -1;
 
 		if (!draining && atomic_load(&m->break_req)) {
-			/* the packets counted now are the ones to deliver (ring.c) */
-			unpoke(m->wake_fd);
-			atomic_store(&m->break_req, 0);
-			q->err = ring_stats_pull(m);
+			cap_break_clear(m);
+			q->err = ring_count_now(m);
 			if (q->err)
 				break;
-			m->hold_stats = 1;
-			stop_at = m->st.received - m->st.dropped;
+			stop_at = m->stop_at;
 			draining = 1;
 		}
 		before = taken;
@@ -653,14 +642,12 @@ static void merge_end(struct merge *mg)
 			q->m->ring.held = 0;
 		}
 		free(q->e);
-		atomic_store(&q->m->break_req, 0);
-		unpoke(q->m->wake_fd);
+		cap_break_clear(q->m);
 	}
 	free(mg->q);
 	if (mg->wake_fd >= 0)
 		close(mg->wake_fd);
-	unpoke(mg->g->wake_fd);
-	atomic_store(&mg->g->break_req, 0);
+	cap_break_clear(mg->g);
 }
 
 long merge_run(struct sniff_capture *g, sniff_packet_cb cb, void *user, struct sniff_dumper *d)

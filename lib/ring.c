@@ -172,6 +172,20 @@ int ring_stats_pull(struct sniff_capture *cap)
 	return 0;
 }
 
+/* A drain's target: the packets the kernel has counted so far (drops
+ * included in tp_packets) are the ones to deliver; the counters stay as read,
+ * so that sniff_capture__stats adds up with what was delivered. */
+int ring_count_now(struct sniff_capture *cap)
+{
+	int err = ring_stats_pull(cap);
+
+	if (err)
+		return err;
+	cap->hold_stats = 1;
+	cap->stop_at = cap->st.received - cap->st.dropped;
+	return 0;
+}
+
 static struct tpacket_block_desc *block_at(struct cap_ring *r, unsigned i)
 {
 	return (struct tpacket_block_desc *)(void *)(r->map + (size_t)i * r->block_size);
@@ -440,7 +454,7 @@ static int pick(struct run *rs, int *wait_ms)
 	return -1;
 }
 
-static int64_t now_ms(void)
+int64_t mono_ms(void)
 {
 	struct timespec ts;
 
@@ -684,18 +698,13 @@ static int wait_rings(struct run *rs, int wait_ms)
  * not use it up. */
 static long drain(struct run *rs, long max)
 {
-	int64_t deadline = now_ms() + DRAIN_MS(rs->group->opts.latency_ms);
+	int64_t deadline = mono_ms() + DRAIN_MS(rs->group->opts.latency_ms);
 	long got = 0, pkts;
 	int i, wait_ms;
 
-	for (i = 0; i < rs->n; i++) {
-		struct sniff_capture *m = rs->m[i];
-
-		if (ring_stats_pull(m))
+	for (i = 0; i < rs->n; i++)
+		if (ring_count_now(rs->m[i]))
 			return 0;
-		m->hold_stats = 1;
-		m->stop_at = m->st.received - m->st.dropped;
-	}
 	rs->draining = 1;
 	while (got < max && !rs->err) {
 		int64_t left;
@@ -708,8 +717,8 @@ static long drain(struct run *rs, long max)
 		if (!busy || got >= max)
 			break;
 		if (rs->pkts != pkts)
-			deadline = now_ms() + DRAIN_MS(rs->group->opts.latency_ms);
-		left = deadline - now_ms();
+			deadline = mono_ms() + DRAIN_MS(rs->group->opts.latency_ms);
+		left = deadline - mono_ms();
 		if (left <= 0) {
 			for (i = 0; i < rs->n; i++) {
 				struct sniff_capture *m = rs->m[i];
@@ -783,15 +792,8 @@ long ring_run(struct sniff_capture *group, struct sniff_capture **m, int n, long
 	/* Broken out of: consume the wake-ups, then make the counts exact. A
 	 * group's break also reached its members (for worker threads): reset
 	 * theirs too. */
-	for (i = -1; i < n; i++) {
-		struct sniff_capture *c = i < 0 ? group : m[i];
-		uint64_t v;
-
-		if (c->wake_fd >= 0 && read(c->wake_fd, &v, sizeof(v)) < 0) {
-			/* EAGAIN: break came without a wake-up (before the loop) */
-		}
-		atomic_store(&c->break_req, 0);
-	}
+	for (i = -1; i < n; i++)
+		cap_break_clear(i < 0 ? group : m[i]);
 	got += drain(&rs, max - got);
 out:
 	if (d)

@@ -136,7 +136,6 @@ long workers_loop(struct sniff_capture *g, long count, sniff_packet_cb cb, void 
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct worker *w;
 	long total = 0, err = 0;
-	uint64_t v;
 	int i;
 
 	(void)count; /* count-limited loops run merged, on one thread */
@@ -173,9 +172,6 @@ long workers_loop(struct sniff_capture *g, long count, sniff_packet_cb cb, void 
 			total += w[i].ret;
 	}
 	free(w);
-	if (read(g->wake_fd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: no break was asked for */
-	}
-	atomic_store(&g->break_req, 0);
+	cap_break_clear(g);
 	return err ? err : total;
 }
