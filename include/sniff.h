@@ -253,7 +253,9 @@ struct sniff_capture_opts {
 	int latency_ms;                   /* longest a packet waits in the ring before
 					     the loop sees it; 0: default (10 ms). The
 					     block timeout is set to 7/10 of it (half
-					     with several workers). */
+					     with several workers). Up to twice it
+					     while one worker's ring is busy (40k
+					     packets/s or more): libsniff(3). */
 	int tstamp_nano;                  /* pcap files in nanoseconds */
 	int classic_bpf;                  /* non-zero: attach filters as classic BPF
 					     (SO_ATTACH_FILTER: needs no CAP_BPF) */
