@@ -441,6 +441,14 @@ static int pick(struct merge *mg, int draining, uint64_t *limit, int *wait_ms, i
 	if (empty) {
 		uint64_t now = realtime_ns(), bound = UINT64_MAX, need;
 
+		/* Stamped more than the window after now: the clock was set back
+		 * since. Until it catches up, time tells nothing about the silent
+		 * workers; waiting for it would stall the capture (for as long as
+		 * the step) and the rings would overflow. */
+		if (key_ns(best_key) > now + mg->window_ns) {
+			*limit = second;
+			return best;
+		}
 		for (i = 0; i < mg->n; i++)
 			if (mg->q[i].quiet) {
 				uint64_t b = quiet_bound(mg, &mg->q[i], now);

@@ -459,9 +459,11 @@ static int pick(struct run *rs, int *wait_ms)
 		return best;
 	if (rs->draining)
 		return -1; /* every counted packet shows up: wait for all of them */
-	/* A silent ring may still hold an older packet in its open block. */
+	/* A silent ring may still hold an older packet in its open block;
+	 * unless the head is stamped more than the window after now: the clock
+	 * was set back since, and waiting for it would stall (merge.c's pick) */
 	now = realtime_ns();
-	if (best_ts + rs->window_ns <= now)
+	if (best_ts + rs->window_ns <= now || best_ts > now + rs->window_ns)
 		return best;
 	*wait_ms = (int)((best_ts + rs->window_ns - now) / 1000000u) + 1;
 	return -1;

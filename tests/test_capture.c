@@ -27,6 +27,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <linux/if_ether.h>
@@ -188,7 +189,7 @@ static void *watchdog_run(void *arg)
 	struct watchdog *w = arg;
 	struct timespec dl;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += w->ms / 1000;
 	dl.tv_nsec += (long)(w->ms % 1000) * 1000000;
 	if (dl.tv_nsec >= 1000000000) {
@@ -209,9 +210,15 @@ static void *watchdog_run(void *arg)
 
 static void watchdog_start(struct watchdog *w, struct sniff_capture *cap, int ms)
 {
+	pthread_condattr_t ca;
+
 	memset(w, 0, sizeof(*w));
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	/* monotonic: test_clock_set_back moves the realtime clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	w->cap = cap;
 	w->ms = ms;
 	ck_assert_int_eq(pthread_create(&w->t, NULL, watchdog_run, w), 0);
@@ -470,6 +477,75 @@ START_TEST(test_latency)
 	/* One late packet is forgiven: this VM's hypervisor steals whole ms. */
 	ck_assert_msg(late <= 1, "%d of %d packets took 10 ms or more (worst %.2f ms)",
 		      late, rounds, worst);
+	close(fd);
+	sniff_capture__close(cap);
+}
+END_TEST
+
+/* ---- the clock set back: the merges compare packet time stamps (the
+ * kernel's realtime clock) with the realtime clock now. The library's view
+ * of CLOCK_REALTIME is set back an hour (this program's clock_gettime comes
+ * first), so every packet looks stamped just before a step back. */
+
+static int64_t clock_back_ns;
+static int (*libc_clock_gettime)(clockid_t, struct timespec *);
+
+int clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	int r = libc_clock_gettime ? libc_clock_gettime(clk, ts) :
+		(int)syscall(SYS_clock_gettime, clk, ts);
+	int64_t back = __atomic_load_n(&clock_back_ns, __ATOMIC_RELAXED);
+
+	if (!r && clk == CLOCK_REALTIME && back) {
+		int64_t t = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec - back;
+
+		ts->tv_sec = t / 1000000000;
+		ts->tv_nsec = t % 1000000000;
+	}
+	return r;
+}
+
+/* Two workers, a packet to one of them, the other silent: before, the merge
+ * waited for the clock to pass the packet's time stamp, an hour. _i == 0:
+ * a count-limited loop (ring.c's merge), 1: the worker threads (merge.c). */
+START_TEST(test_clock_set_back)
+{
+	SNIFF_OPTS(sniff_capture_opts, o, .workers = 2);
+	struct sniff_capture *cap;
+	struct sockaddr_ll to;
+	struct watchdog w;
+	struct sniff_stats st;
+	uint8_t frame[64];
+	int fd, i;
+
+	NEED_NS();
+	cap = sniff_capture__open("veth1", &o);
+	ck_assert_ptr_nonnull(cap);
+	set_oracle_prog(cap, "udp dst port 9");
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	fd = raw_sender("veth0", &to);
+	__atomic_store_n(&clock_back_ns, 3600 * (int64_t)1000000000, __ATOMIC_RELAXED);
+	for (i = 0; i < 3; i++) {
+		struct lat l = { .n = 0, .brk = _i ? cap : NULL };
+		struct timespec t0;
+		size_t len = discard_frame(frame, (uint16_t)i);
+		long r;
+
+		watchdog_start(&w, cap, 2000);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(sendto(fd, frame, len, 0, (struct sockaddr *)&to, sizeof(to)),
+				 (int)len);
+		r = sniff_capture__loop(cap, _i ? -1 : 1, lat_cb, &l);
+		ck_assert_msg(!watchdog_stop(&w), "clock set back: packet %d not delivered "
+			      "within 2 s", i);
+		ck_assert_int_eq(r, 1);
+		fprintf(stderr, "clock set back an hour, %s: packet %d in %.2f ms\n",
+			_i ? "worker threads" : "count-limited loop", i, ms_between(&t0, &l.seen));
+	}
+	__atomic_store_n(&clock_back_ns, 0, __ATOMIC_RELAXED);
+	ck_assert_int_eq(sniff_capture__stats(cap, &st), 0);
+	ck_assert_uint_eq(st.captured, 3);
+	ck_assert_uint_eq(st.captured + st.dropped, st.received);
 	close(fd);
 	sniff_capture__close(cap);
 }
@@ -1853,6 +1929,7 @@ static Suite *capture_suite(void)
 	tcase_add_loop_test(tc, test_mix_set_filter, 0, nf);
 	tcase_add_loop_test(tc, test_latency, 0, 2);
 	tcase_add_test(tc, test_latency_after_burst);
+	tcase_add_loop_test(tc, test_clock_set_back, 0, 2);
 	tcase_add_test(tc, test_break_idle);
 	tcase_add_test(tc, test_break_drains);
 	tcase_add_test(tc, test_break_signal);
@@ -1890,6 +1967,9 @@ int main(void)
 {
 	SRunner *sr = srunner_create(capture_suite());
 	int failed;
+
+	libc_clock_gettime = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT,
+									   "clock_gettime");
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
