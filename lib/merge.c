@@ -461,7 +461,8 @@ static int pick(struct merge *mg, int draining, uint64_t *limit, int *wait_ms, i
 			 * the head, but not sooner than a block timeout after the
 			 * last such wake-up */
 			need = key_ns(best_key) + mg->window_ns / 2;
-			if (need < mg->timed_ns + mg->window_ns / 2)
+			/* (a wait that ended after now: before a clock step back) */
+			if (need < mg->timed_ns + mg->window_ns / 2 && mg->timed_ns <= now)
 				need = mg->timed_ns + mg->window_ns / 2;
 			/* else the workers hand over soon, or are asked to */
 			if (now >= need)
