@@ -611,8 +611,9 @@ static void *stream_sender(void *arg)
 }
 
 /* Send the probes one by one, spaced to land at different points of the
- * pause; returns how many took bound_ms or more, or, of those sent from
- * after_ms on (from the first probe's sending on), 10 ms or more. */
+ * pause; returns how many took bound_ms or more, or, of those sent after_ms
+ * or later after the burst (the first probe goes 3 ms after it), 10 ms or
+ * more. */
 static int send_probes(struct probe_run *p, const char *what, double bound_ms, double after_ms)
 {
 	struct timespec sent[PROBES];
