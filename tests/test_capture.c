@@ -578,7 +578,7 @@ static void probe_cb(void *user, const struct sniff_pkthdr *h, const uint8_t *da
 	if (h->caplen < PROBE_TAG_OFF + 2)
 		return;
 	tag = (unsigned)data[PROBE_TAG_OFF] << 8 | data[PROBE_TAG_OFF + 1];
-	if (tag < PROBES && !p->got[tag]) {
+	if (tag < PROBES && !__atomic_load_n(&p->got[tag], __ATOMIC_ACQUIRE)) {
 		clock_gettime(CLOCK_MONOTONIC, &p->seen[tag]);
 		/* the sender thread reads seen[] once it sees got[] */
 		__atomic_store_n(&p->got[tag], 1, __ATOMIC_RELEASE);
@@ -621,7 +621,10 @@ static int send_probes(struct probe_run *p, const char *what, double bound_ms, d
 	double worst = 0, worst_after = 0, sum = 0;
 	int i, late = 0, seen = 0;
 
-	memset(p->got, 0, sizeof(p->got));
+	/* release: the callback writes seen[] of the next phase only after the
+	 * sender's reads of this one */
+	for (i = 0; i < PROBES; i++)
+		__atomic_store_n(&p->got[i], 0, __ATOMIC_RELEASE);
 	for (i = 0; i < PROBES; i++) {
 		size_t len = discard_frame(frame, (uint16_t)i);
 
