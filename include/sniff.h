@@ -35,7 +35,8 @@ SNIFF_API const char *sniff_version(void);
 SNIFF_API const char *sniff_strerror(int err);
 
 /* Log levels and the one log path: every diagnostic the library prints goes
- * through this callback (default: warnings and errors to stderr). */
+ * through this callback (default: warnings and errors to stderr). Worker
+ * threads log too, but never two calls at once. */
 enum sniff_log_level { SNIFF_LOG_ERROR, SNIFF_LOG_WARN, SNIFF_LOG_INFO, SNIFF_LOG_DEBUG };
 typedef void (*sniff_log_fn)(enum sniff_log_level level, const char *msg, void *ctx);
 SNIFF_API void sniff_set_log(sniff_log_fn fn, void *ctx);

@@ -1,6 +1,7 @@
 /* errors.c - the library's one log path, error texts and version. */
 #include "config.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,17 @@ static void log_default(enum sniff_log_level level, const char *msg, void *ctx)
 
 static sniff_log_fn log_fn = log_default;
 static void *log_ctx;
+/* Worker threads log too (each its own socket's error, at the same moment):
+ * the callback sees one message at a time, as from a single thread.
+ * Recursive: a callback that calls back into the library may log again. */
+static pthread_mutex_t log_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 void sniff_set_log(sniff_log_fn fn, void *ctx)
 {
+	pthread_mutex_lock(&log_mu);
 	log_fn = fn ? fn : log_default;
 	log_ctx = fn ? ctx : NULL;
+	pthread_mutex_unlock(&log_mu);
 }
 
 void lib_log(enum sniff_log_level level, const char *fmt, ...)
@@ -60,7 +67,9 @@ void lib_log(enum sniff_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&log_mu);
 	log_fn(level, msg, log_ctx);
+	pthread_mutex_unlock(&log_mu);
 	/* Logging must never change the errno a caller is about to return. */
 	errno = saved;
 }
