@@ -4,7 +4,7 @@
  * A record is a 16-byte header and the packet, so writing them needs no
  * stdio: records are either copied into our buffer (sniff_dumper__write, the
  * caller's data lives only during the call) or referenced where they lie
- * (dumper_add_ref, used by the capture loop on ring data that stays put until
+ * (dumper_add_ref_ts, used by the capture loop on ring data that stays put until
  * dumper_commit, with the record header written into the ring just in front
  * of the packet) and written with one writev per batch. Either way every
  * write(2) carries whole records, so a reader that opens the file after any
@@ -181,12 +181,6 @@ int dumper_commit(struct sniff_dumper *d)
 		return write_all(d, d->iov, (int)n);
 	}
 	return 0;
-}
-
-int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8_t *data)
-{
-	return dumper_add_ref_ts(d, (uint32_t)(hdr->ts_ns / 1000000000u),
-				 (uint32_t)(hdr->ts_ns % 1000000000u), hdr->caplen, hdr->len, data);
 }
 
 void dumper_put_hdr(const struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,

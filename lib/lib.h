@@ -87,6 +87,8 @@ struct sniff_capture {
 /* ---- capture.c */
 struct sniff_capture *cap_new_offline(void);
 void cap_break_clear(struct sniff_capture *cap); /* after a loop saw a break */
+void cap_poke(int fd);                           /* eventfd wake-ups: post one */
+void cap_unpoke(int fd);                         /* take them */
 
 #define SNIFF_MAX_WORKERS 64
 
@@ -135,12 +137,11 @@ int workers_activate(struct sniff_capture *group);
 long workers_loop(struct sniff_capture *group, long count, sniff_packet_cb cb, void *user);
 
 /* ---- dumper.c: records referenced in place, written by dumper_commit.
- * dumper_add_ref writes the record header into the DUMPER_ROOM bytes in front
- * of DATA; it returns 1 when the caller must commit now, 0, or -errno. */
+ * dumper_add_ref_ts writes the record header into the DUMPER_ROOM bytes in
+ * front of DATA, with the time as the ring gives it (seconds, nanoseconds:
+ * no 64-bit multiply and divide per packet); it returns 1 when the caller
+ * must commit now, 0, or -errno. */
 #define DUMPER_ROOM 16                 /* struct pcap_sf_pkthdr */
-int dumper_add_ref(struct sniff_dumper *d, const struct sniff_pkthdr *hdr, uint8_t *data);
-/* The same with the time as the ring gives it (seconds, nanoseconds): the
- * capture loop's path, spared a 64-bit multiply and divide per packet. */
 int dumper_add_ref_ts(struct sniff_dumper *d, uint32_t sec, uint32_t nsec, uint32_t caplen,
 		      uint32_t len, uint8_t *data);
 /* The same in two steps, so that another thread can write the header:

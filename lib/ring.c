@@ -390,7 +390,8 @@ static int deliver(struct run *rs, struct sniff_capture *cap, struct tpacket3_hd
 		return 0;
 	cap->st.captured++;
 	if (rs->d) {
-		int r = dumper_add_ref(rs->d, &hdr, data); /* DUMPER_ROOM: see ring_setup */
+		/* DUMPER_ROOM: see ring_setup */
+		int r = dumper_add_ref_ts(rs->d, h->tp_sec, h->tp_nsec, hdr.caplen, hdr.len, data);
 
 		if (r < 0 && !rs->err)
 			rs->err = r;
@@ -469,12 +470,17 @@ static int pick(struct run *rs, int *wait_ms)
 	return -1;
 }
 
-int64_t mono_ms(void)
+static int64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t mono_ms(void)
+{
+	return now_us() / 1000;
 }
 
 int ring_sock_error(struct sniff_capture *cap)
@@ -590,14 +596,6 @@ static long run_some(struct run *rs, long max, int *wait_ms, int honour_break)
 	return got;
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* How long to sleep before looking at the rings again, in us (0: wait for
  * the kernel's wake-up instead; in us because a pause cut to whole ms is paid
  * in more wake-ups). While the retire timer hands over the blocks (they do
@@ -645,8 +643,8 @@ static int64_t pause_us(struct run *rs)
 	}
 	for (i = 0; i < rs->n && us > 0; i++) {
 		struct cap_ring *r = &rs->m[i]->ring;
-		struct tpacket_block_desc *b = block_at(r, r->block);
 		uint64_t first;
+		unsigned npkts;
 		int64_t left;
 
 		if (!real)
@@ -658,18 +656,15 @@ static int64_t pause_us(struct run *rs)
 				us = left;
 			continue;
 		}
-		if (__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) {
+		if (!ring_peek(r, r->block, &npkts, &first)) {
 			us = 0; /* more to read already */
 			break;
 		}
-		/* the open block: the kernel writes these as we read, a torn value
-		 * only makes this pause shorter or longer once */
-		if (!__atomic_load_n(&b->hdr.bh1.num_pkts, __ATOMIC_RELAXED))
+		/* the open block (a torn value only makes this pause shorter or
+		 * longer once) */
+		if (!npkts)
 			continue;
-		first = (uint64_t)__atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_sec, __ATOMIC_RELAXED) *
-			1000000u + __atomic_load_n(&b->hdr.bh1.ts_first_pkt.ts_nsec,
-						   __ATOMIC_RELAXED) / 1000u;
-		left = (int64_t)(first - real) + late;
+		left = (int64_t)(first / 1000u - real) + late;
 		if (left < us)
 			us = left;
 	}
