@@ -680,17 +680,34 @@ long sniff_capture__dump(struct sniff_capture *cap, long count, struct sniff_dum
 	return ring_run(cap, cap->memb, cap->nmemb, count, NULL, NULL, d);
 }
 
-void sniff_capture__break(struct sniff_capture *cap)
+/* Wake whoever polls the eventfd FD. write() is async-signal-safe, and a
+ * full counter (EAGAIN) still wakes poll. */
+void cap_poke(int fd)
 {
 	uint64_t one = 1;
 
+	if (write(fd, &one, sizeof(one)) < 0) {
+		/* nothing to do: the reader wakes anyway */
+	}
+}
+
+/* Take what was written to the eventfd FD (EAGAIN: nothing was). */
+void cap_unpoke(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* nothing was written */
+	}
+}
+
+void sniff_capture__break(struct sniff_capture *cap)
+{
 	if (!cap)
 		return;
 	atomic_store(&cap->break_req, 1);
-	/* write() is async-signal-safe; a full counter (EAGAIN) still wakes poll. */
-	if (cap->wake_fd >= 0 && write(cap->wake_fd, &one, sizeof(one)) < 0) {
-		/* nothing to do: the flag is set */
-	}
+	if (cap->wake_fd >= 0)
+		cap_poke(cap->wake_fd);
 	/* worker threads each wait on their own member */
 	for (int i = 0; cap->memb != &cap->self && i < cap->nmemb; i++)
 		sniff_capture__break(cap->memb[i]);
@@ -701,11 +718,8 @@ void sniff_capture__break(struct sniff_capture *cap)
  * without a wake-up: then there is nothing to read). */
 void cap_break_clear(struct sniff_capture *cap)
 {
-	uint64_t v;
-
-	if (cap->wake_fd >= 0 && read(cap->wake_fd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: nothing was written */
-	}
+	if (cap->wake_fd >= 0)
+		cap_unpoke(cap->wake_fd);
 	atomic_store(&cap->break_req, 0);
 }
 

@@ -110,24 +110,6 @@ struct merge {
 	uint64_t timed_ns;           /* when a wait last ended by its timeout */
 };
 
-static void poke(int fd)
-{
-	uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) < 0) {
-		/* EAGAIN: the counter is full, the reader wakes anyway */
-	}
-}
-
-static void unpoke(int fd)
-{
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: nothing was written */
-	}
-}
-
 /* ---- the worker's side */
 
 /* Queue what the ring holds, up to the queue's room and, when draining, the
@@ -198,7 +180,7 @@ static int take(struct wq *q, uint32_t *blk, uint64_t *taken, uint64_t stop_at)
 	}
 	if (atomic_load(&q->merger_waits) &&
 	    atomic_exchange(&q->merger_waits, 0))
-		poke(mg->wake_fd);
+		cap_poke(mg->wake_fd);
 	return blocked;
 }
 
@@ -217,7 +199,7 @@ static void wait_merger(struct wq *q, uint32_t blk)
 	    !atomic_load(&m->break_req) && !atomic_load(&q->mg->abort))
 		poll(&p, 1, -1);
 	atomic_store(&q->worker_waits, 0);
-	unpoke(m->wake_fd); /* a break or an abort stays in its flag */
+	cap_unpoke(m->wake_fd); /* a break or an abort stays in its flag */
 }
 
 /* The worker sleeps in epoll, edge-triggered on its socket: a packet socket
@@ -297,7 +279,7 @@ static void *worker_main(void *arg)
 		}
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == m->wake_fd)
-				unpoke(m->wake_fd); /* a break or an abort stays in its flag */
+				cap_unpoke(m->wake_fd); /* a break or an abort stays in its flag */
 			else if (ev[i].events & (EPOLLERR | EPOLLHUP))
 				q->err = ring_sock_error(m);
 		}
@@ -307,7 +289,7 @@ static void *worker_main(void *arg)
 	if (efd >= 0)
 		close(efd);
 	atomic_store(&q->finished, 1);
-	poke(mg->wake_fd);
+	cap_poke(mg->wake_fd);
 	return NULL;
 }
 
@@ -336,7 +318,7 @@ static void give_back(struct wq *q)
 	 * stored it sequentially consistent, as released: see take()) */
 	if (atomic_load(&q->worker_waits) &&
 	    atomic_exchange(&q->worker_waits, 0))
-		poke(q->m->wake_fd);
+		cap_poke(q->m->wake_fd);
 }
 
 /* Write the batch (for a file), then give back every block nobody needs. */
@@ -473,7 +455,7 @@ static int pick(struct merge *mg, int draining, uint64_t *limit, int *wait_ms, i
 			}
 			for (i = 0; i < mg->n; i++)
 				if (mg->q[i].quiet && quiet_bound(mg, &mg->q[i], now) < key_ns(best_key))
-					poke(mg->q[i].m->wake_fd); /* look again */
+					cap_poke(mg->q[i].m->wake_fd); /* look again */
 			return -1;
 		}
 		if (ns_key(bound) < second)
@@ -569,9 +551,9 @@ static int merger_wait(struct merge *mg, int wait_ms)
 	}
 	for (i = 0; i < mg->n; i++)
 		atomic_store(&mg->q[i].merger_waits, 0);
-	unpoke(mg->wake_fd);
+	cap_unpoke(mg->wake_fd);
 	if (atomic_load(&mg->g->break_req))
-		unpoke(mg->g->wake_fd); /* else poll would not sleep while draining */
+		cap_unpoke(mg->g->wake_fd); /* else poll would not sleep while draining */
 	return 0;
 }
 
@@ -582,7 +564,7 @@ static void stop_workers(struct merge *mg)
 	atomic_store(&mg->abort, 1);
 	for (i = 0; i < mg->n; i++)
 		if (mg->q[i].started)
-			poke(mg->q[i].m->wake_fd);
+			cap_poke(mg->q[i].m->wake_fd);
 	for (i = 0; i < mg->n; i++)
 		if (mg->q[i].started)
 			pthread_join(mg->q[i].th, NULL);
