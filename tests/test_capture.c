@@ -283,6 +283,19 @@ static const char *const mix_filters[] = {
 	"icmp6 or (udp and dst port 123)",
 };
 
+/* An active capture on veth1 with options O and, unless FILTER is NULL,
+ * libpcap's program for FILTER. */
+static struct sniff_capture *open_veth1(const struct sniff_capture_opts *o, const char *filter)
+{
+	struct sniff_capture *cap = sniff_capture__open("veth1", o);
+
+	ck_assert_msg(cap != NULL, "open veth1: %s", strerror(errno));
+	if (filter)
+		set_oracle_prog(cap, filter);
+	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	return cap;
+}
+
 static void mix_case(int i, int classic)
 {
 	SNIFF_OPTS(sniff_capture_opts, o, .classic_bpf = classic);
@@ -432,16 +445,6 @@ static size_t discard_frame(uint8_t *f, uint16_t tag)
 	return sizeof(head) + 4;
 }
 
-/* An active capture on veth1 of the frames discard_frame() makes. */
-static struct sniff_capture *open_discard(const struct sniff_capture_opts *o)
-{
-	struct sniff_capture *cap = sniff_capture__open("veth1", o);
-
-	ck_assert_ptr_nonnull(cap);
-	set_oracle_prog(cap, "udp dst port 9");
-	ck_assert_int_eq(sniff_capture__activate(cap), 0);
-	return cap;
-}
 
 /* Send probe TAG and run a loop until it arrives: a loop of one packet, or
  * (THREADS) one without a count, broken at the packet, which with several
@@ -478,7 +481,7 @@ START_TEST(test_latency)
 	int fd, i, late = 0, rounds = 20;
 
 	NEED_NS();
-	cap = open_discard(&o);
+	cap = open_veth1(&o, "udp dst port 9");
 	fd = raw_sender("veth0", &to);
 	for (i = 0; i < rounds; i++) {
 		double ms;
@@ -535,7 +538,7 @@ START_TEST(test_clock_set_back)
 	int fd, i;
 
 	NEED_NS();
-	cap = open_discard(&o);
+	cap = open_veth1(&o, "udp dst port 9");
 	fd = raw_sender("veth0", &to);
 	__atomic_store_n(&clock_back_ns, 3600 * (int64_t)1000000000, __ATOMIC_RELAXED);
 	for (i = 0; i < 3; i++)
@@ -693,7 +696,7 @@ START_TEST(test_latency_after_burst)
 	int i, late, tries, bursts = 0;
 
 	NEED_NS();
-	p.cap = open_discard(&o);
+	p.cap = open_veth1(&o, "udp dst port 9");
 	p.fd = raw_sender("veth0", &p.to);
 	ck_assert_int_eq(pthread_create(&t, NULL, probe_loop, &p), 0);
 	/* A phase is tried again (3 times at most) when more than one probe was
@@ -751,9 +754,7 @@ START_TEST(test_break_idle)
 	pthread_t t;
 
 	NEED_NS();
-	a.cap = sniff_capture__open("veth1", &o);
-	ck_assert_ptr_nonnull(a.cap);
-	ck_assert_int_eq(sniff_capture__activate(a.cap), 0);
+	a.cap = open_veth1(&o, NULL);
 	ck_assert_int_eq(pthread_create(&t, NULL, loop_thread, &a), 0);
 	usleep(50000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -779,10 +780,7 @@ START_TEST(test_break_drains)
 
 	NEED_NS();
 	tmpname(file, sizeof(file), "drain");
-	a.cap = sniff_capture__open("veth1", &o);
-	ck_assert_ptr_nonnull(a.cap);
-	set_oracle_prog(a.cap, "ip or ip6");
-	ck_assert_int_eq(sniff_capture__activate(a.cap), 0);
+	a.cap = open_veth1(&o, "ip or ip6");
 	ck_assert_int_eq(pthread_create(&t, NULL, loop_thread, &a), 0);
 	run_framegen(3000, 7, "tcp4,udp4,arp,tcp6", file, "veth0");
 	sniff_capture__break(a.cap);
@@ -819,9 +817,7 @@ START_TEST(test_break_signal)
 	struct sigaction sa = { .sa_handler = on_alarm };
 
 	NEED_NS();
-	sig_cap = sniff_capture__open("veth1", &o);
-	ck_assert_ptr_nonnull(sig_cap);
-	ck_assert_int_eq(sniff_capture__activate(sig_cap), 0);
+	sig_cap = open_veth1(&o, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	ck_assert_int_eq(sniff_capture__loop(sig_cap, -1, collect, &got), 0);
@@ -843,9 +839,7 @@ START_TEST(test_vlan)
 
 	NEED_NS();
 	tmpname(file, sizeof(file), "vlan");
-	cap = sniff_capture__open("veth1", &o);
-	ck_assert_ptr_nonnull(cap);
-	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	cap = open_veth1(&o, NULL);
 	run_framegen(60, 3, "vlan,udp4", file, "veth0");
 	oracle_frames(file, "", &want);
 	loop_until_idle(cap, &got, 50);
@@ -1095,9 +1089,7 @@ START_TEST(test_reloop_after_break)
 
 	NEED_NS();
 	tmpname(file, sizeof(file), "reloop");
-	cap = sniff_capture__open("veth1", &o);
-	ck_assert_ptr_nonnull(cap);
-	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	cap = open_veth1(&o, NULL);
 	for (round = 0; round < 3; round++) {
 		run_framegen(50, 40 + round, "udp4,tcp6", file, "veth0");
 		oracle_frames(file, "", &want);
@@ -1393,11 +1385,8 @@ START_TEST(test_no_leak_at_start)
 	}
 	for (round = 0; round < 5; round++) {
 		SNIFF_OPTS(sniff_capture_opts, o, .classic_bpf = round & 1);
-		struct sniff_capture *cap = sniff_capture__open("veth1", &o);
+		struct sniff_capture *cap = open_veth1(&o, "arp");
 
-		ck_assert_ptr_nonnull(cap);
-		set_oracle_prog(cap, "arp");
-		ck_assert_int_eq(sniff_capture__activate(cap), 0);
 		loop_until_idle(cap, &got, 5);
 		sniff_capture__close(cap);
 	}
@@ -1527,12 +1516,9 @@ static void assert_worker_stats(struct sniff_capture *cap, size_t want, const ch
 static struct sniff_capture *open_workers(int n, enum sniff_delivery dl, enum sniff_fanout f)
 {
 	SNIFF_OPTS(sniff_capture_opts, o, .workers = n, .delivery = dl, .fanout = f);
-	struct sniff_capture *cap = sniff_capture__open("veth1", &o);
+	struct sniff_capture *cap = open_veth1(&o, "");
 
-	ck_assert_msg(cap != NULL, "open veth1 with %d workers: %s", n, strerror(errno));
 	ck_assert_int_eq(sniff_capture__workers(cap), n);
-	set_oracle_prog(cap, "");
-	ck_assert_int_eq(sniff_capture__activate(cap), 0);
 	return cap;
 }
 
@@ -1642,9 +1628,7 @@ START_TEST(test_dump_one_ring)
 	NEED_NS();
 	tmpname(file, sizeof(file), "dump1sent");
 	tmpname(out, sizeof(out), "dump1out");
-	cap = sniff_capture__open("veth1", &o);
-	ck_assert_ptr_nonnull(cap);
-	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	cap = open_veth1(&o, NULL);
 	d = sniff_dumper__open(out, sniff_capture__linktype(cap), sniff_capture__snaplen(cap),
 			       1, eb, sizeof(eb));
 	ck_assert_msg(d != NULL, "%s", eb);
@@ -1703,10 +1687,7 @@ START_TEST(test_workers_slow)
 	snprintf(what, sizeof(what), "2 workers, slow callback, %s", _i ? "1 MiB rings" :
 		 "full queues");
 	tmpname(file, sizeof(file), "slow");
-	cap = sniff_capture__open("veth1", &o);
-	ck_assert_msg(cap != NULL, "open veth1: %s", strerror(errno));
-	set_oracle_prog(cap, "");
-	ck_assert_int_eq(sniff_capture__activate(cap), 0);
+	cap = open_veth1(&o, "");
 	run_framegen(_i ? 6000 : 40000, 6060 + _i, WK_MIX, file, "veth0");
 	oracle_frames(file, "", &want);
 	watchdog_start(&w, cap, 300); /* the drain delivers the rest */
