@@ -389,9 +389,10 @@ static void fix_long_jumps(struct layout *L)
 /* Write block B at D.  AFTER instructions follow it; its targets start ST
  * and SF instructions before the end; NEXT says its unconditional target is
  * laid out right after it; LT and LF mark the jumps that go through a `ja`. */
-static inline __attribute__((always_inline)) void emit_block(struct sniff_insn *d, const struct cb_block *b, const struct cb_block *jt,
-		       const struct cb_block *jf, int next, unsigned lt, unsigned lf,
-		       unsigned after, unsigned st, unsigned sf)
+static inline __attribute__((always_inline)) void
+emit_block(struct sniff_insn *d, const struct cb_block *b, const struct cb_block *jt,
+	   const struct cb_block *jf, int next, unsigned lt, unsigned lf, unsigned after,
+	   unsigned st, unsigned sf)
 {
 	unsigned s;
 

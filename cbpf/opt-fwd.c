@@ -57,8 +57,8 @@ static uint64_t needs_len(uint16_t code, uint32_t k)
 
 /* Value a statement stores and where: 0 when it only fails (constant 0 divisor).
  * Inlined into its two loops: its call was a fifth of its cost. */
-static inline __attribute__((always_inline)) uint32_t eval_stmt(struct vn_table *t, const struct state *s, uint16_t code, uint32_t k,
-			  unsigned *dest)
+static inline __attribute__((always_inline)) uint32_t
+eval_stmt(struct vn_table *t, const struct state *s, uint16_t code, uint32_t k, unsigned *dest)
 {
 	uint32_t v = 0;
 
